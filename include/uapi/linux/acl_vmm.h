@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * acl_vmm: device virtual memory management for ACL runtimes.
+ *
+ * One open file of /dev/acl_vmm is one process's device context: its
+ * reservations of device virtual addresses, its physical memory handles and
+ * the mappings of those handles into the reservations. Device virtual
+ * addresses are the process's own virtual addresses (shared virtual
+ * memory): a reservation is a range of the process's address space inside
+ * the device VA window, and a mapped handle is readable and writable by the
+ * CPU at the same address.
+ *
+ * Every ioctl takes a pointer to a struct whose first member is its size in
+ * bytes, as userspace knows it. A smaller size than the kernel's is
+ * accepted when it covers the mandatory members; a larger one when every
+ * byte the kernel does not know is zero. Unknown flags and non-zero
+ * reserved members are refused with -EINVAL, unknown commands with -ENOTTY,
+ * and any ioctl from a process other than the one that opened the file with
+ * -EPERM.
+ */
+#ifndef _UAPI_LINUX_ACL_VMM_H
+#define _UAPI_LINUX_ACL_VMM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define ACL_VMM_TYPE 0xAC
+
+/* Start of the device VA window (16 TiB) and its size (64 TiB). */
+#define ACL_VMM_VA_WINDOW_START (1ULL << 44)
+#define ACL_VMM_VA_WINDOW_SIZE (1ULL << 46)
+/* Granularity of every page type but the 1 GiB ones, and of those. */
+#define ACL_VMM_PAGE_SIZE (1ULL << 21)
+#define ACL_VMM_HUGE1G_PAGE_SIZE (1ULL << 30)
+
+enum {
+	ACL_VMM_CMD_BASE = 0x80,
+	ACL_VMM_CMD_GET_INFO = ACL_VMM_CMD_BASE,
+	ACL_VMM_CMD_DEVICE_INFO,
+	ACL_VMM_CMD_RESERVE,
+	ACL_VMM_CMD_RELEASE,
+	ACL_VMM_CMD_ALLOC,
+	ACL_VMM_CMD_FREE,
+	ACL_VMM_CMD_MAP,
+	ACL_VMM_CMD_UNMAP,
+	ACL_VMM_CMD_QUERY,
+};
+
+/**
+ * struct acl_vmm_info - ioctl(ACL_VMM_GET_INFO)
+ * @size: sizeof(struct acl_vmm_info)
+ * @flags: must be 0
+ * @num_devices: out: number of emulated devices
+ * @__reserved: must be 0
+ * @va_start: out: first address of the device VA window
+ * @va_size: out: size of the device VA window
+ * @page_size: out: granularity of normal and huge physical memory
+ * @huge1g_page_size: out: granularity of 1 GiB physical memory
+ */
+struct acl_vmm_info {
+	__u32 size;
+	__u32 flags;
+	__u32 num_devices;
+	__u32 __reserved;
+	__aligned_u64 va_start;
+	__aligned_u64 va_size;
+	__aligned_u64 page_size;
+	__aligned_u64 huge1g_page_size;
+};
+#define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
+
+/**
+ * struct acl_vmm_device_info - ioctl(ACL_VMM_DEVICE_INFO)
+ * @size: sizeof(struct acl_vmm_device_info)
+ * @flags: must be 0
+ * @device: in: device index, below acl_vmm_info.num_devices
+ * @__reserved: must be 0
+ * @capacity: out: bytes of memory the device has
+ * @used: out: bytes of it allocated, by every process
+ *
+ * -ENODEV for a device index out of range.
+ */
+struct acl_vmm_device_info {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 __reserved;
+	__aligned_u64 capacity;
+	__aligned_u64 used;
+};
+#define ACL_VMM_DEVICE_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_DEVICE_INFO)
+
+/**
+ * enum acl_vmm_reserve_flags - flags of struct acl_vmm_reserve
+ * @ACL_VMM_RESERVE_FIXED: place the reservation at @addr exactly
+ * @ACL_VMM_RESERVE_HUGE: the caller intends huge pages (informational)
+ * @ACL_VMM_RESERVE_MALLOC: the reservation backs one aclrtMalloc block
+ */
+enum acl_vmm_reserve_flags {
+	ACL_VMM_RESERVE_FIXED = 1 << 0,
+	ACL_VMM_RESERVE_HUGE = 1 << 1,
+	ACL_VMM_RESERVE_MALLOC = 1 << 2,
+};
+
+/**
+ * struct acl_vmm_reserve - ioctl(ACL_VMM_RESERVE)
+ * @size: sizeof(struct acl_vmm_reserve)
+ * @flags: a combination of enum acl_vmm_reserve_flags
+ * @length: bytes to reserve, a non-zero multiple of ACL_VMM_PAGE_SIZE
+ * @addr: in with ACL_VMM_RESERVE_FIXED: the address wanted, a multiple of
+ *        ACL_VMM_HUGE1G_PAGE_SIZE; out: the address of the reservation
+ *
+ * Reserves a range of the caller's address space inside the device VA
+ * window. Nothing else can be placed in it until it is released. Errors:
+ * -EINVAL for a bad length, flag or alignment, -ERANGE when a fixed range
+ * is not inside the window, -EEXIST when any part of a fixed range is
+ * occupied, -ENOMEM when no free range is large enough.
+ */
+struct acl_vmm_reserve {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 length;
+	__aligned_u64 addr;
+};
+#define ACL_VMM_RESERVE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RESERVE)
+
+/**
+ * struct acl_vmm_release - ioctl(ACL_VMM_RELEASE)
+ * @size: sizeof(struct acl_vmm_release)
+ * @flags: must be 0
+ * @addr: start of the reservation
+ *
+ * -ENOENT when @addr is not the start of a reservation, -EBUSY when the
+ * reservation still holds mappings (nothing is changed).
+ */
+struct acl_vmm_release {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+};
+#define ACL_VMM_RELEASE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RELEASE)
+
+/**
+ * enum acl_vmm_location - where physical memory lives
+ * @ACL_VMM_LOCATION_HOST: host memory (id must be 0)
+ * @ACL_VMM_LOCATION_DEVICE: memory of device @id
+ * @ACL_VMM_LOCATION_HOST_NUMA: host memory of NUMA node @id
+ */
+enum acl_vmm_location {
+	ACL_VMM_LOCATION_HOST = 0,
+	ACL_VMM_LOCATION_DEVICE = 1,
+	ACL_VMM_LOCATION_HOST_NUMA = 4,
+};
+
+/**
+ * enum acl_vmm_alloc_flags - flags of struct acl_vmm_alloc
+ * @ACL_VMM_ALLOC_HUGE1G: 1 GiB granularity (length and mapping alignment)
+ */
+enum acl_vmm_alloc_flags {
+	ACL_VMM_ALLOC_HUGE1G = 1 << 0,
+};
+
+/**
+ * struct acl_vmm_alloc - ioctl(ACL_VMM_ALLOC)
+ * @size: sizeof(struct acl_vmm_alloc)
+ * @flags: a combination of enum acl_vmm_alloc_flags
+ * @location: an enum acl_vmm_location
+ * @location_id: device index or NUMA node
+ * @mem_attr: the caller's memory attribute, recorded for inspection
+ * @handle: out: id of the new physical memory handle (never 0)
+ * @length: bytes, a non-zero multiple of the granularity
+ *
+ * Allocates zeroed physical memory, charged to the device's capacity and
+ * to the caller's memory cgroup. Errors: -ENODEV for a bad device,
+ * -EINVAL for a bad length, location or flag, -ENOMEM when the device or
+ * the host has not enough memory left (nothing is allocated then).
+ */
+struct acl_vmm_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 location;
+	__u32 location_id;
+	__u32 mem_attr;
+	__u32 handle;
+	__aligned_u64 length;
+};
+#define ACL_VMM_ALLOC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_ALLOC)
+
+/**
+ * struct acl_vmm_free - ioctl(ACL_VMM_FREE)
+ * @size: sizeof(struct acl_vmm_free)
+ * @flags: must be 0
+ * @handle: the handle to free
+ * @__reserved: must be 0
+ *
+ * Frees the handle. While it is still mapped its memory stays until the
+ * last unmap. -ENOENT for an unknown or already released handle,
+ * -EALREADY for a handle already freed that is still mapped.
+ */
+struct acl_vmm_free {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+};
+#define ACL_VMM_FREE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_FREE)
+
+/**
+ * struct acl_vmm_map - ioctl(ACL_VMM_MAP)
+ * @size: sizeof(struct acl_vmm_map)
+ * @flags: must be 0
+ * @addr: where to map, aligned to the handle's granularity
+ * @length: bytes to map, a multiple of the granularity
+ * @offset: offset into the handle, must be 0
+ * @handle: the physical memory handle
+ * @__reserved: must be 0
+ *
+ * Maps the first @length bytes of @handle at @addr, inside one
+ * reservation. Errors: -ENOENT for an unknown or freed handle, -EINVAL for
+ * misalignment, -EFBIG when @length exceeds the handle, -ENXIO when the
+ * range is not inside one reservation, -EEXIST when a page of it is
+ * already mapped, -EXDEV when the reservation holds another device's
+ * memory.
+ */
+struct acl_vmm_map {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 offset;
+	__u32 handle;
+	__u32 __reserved;
+};
+#define ACL_VMM_MAP _IO(ACL_VMM_TYPE, ACL_VMM_CMD_MAP)
+
+/**
+ * struct acl_vmm_unmap - ioctl(ACL_VMM_UNMAP)
+ * @size: sizeof(struct acl_vmm_unmap)
+ * @flags: must be 0
+ * @addr: start of a mapping
+ *
+ * Removes the mapping from the page tables at once. -ENOENT when @addr is
+ * not the start of a mapping.
+ */
+struct acl_vmm_unmap {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+};
+#define ACL_VMM_UNMAP _IO(ACL_VMM_TYPE, ACL_VMM_CMD_UNMAP)
+
+/**
+ * enum acl_vmm_query_flags - flags of struct acl_vmm_query
+ * @ACL_VMM_QUERY_RANGE: in: the whole of [@addr, @addr + @length) must be
+ *                       mapped, through consecutive mappings
+ * @ACL_VMM_QUERY_MAPPED: out: @addr is mapped; @map_* describe the mapping
+ * @ACL_VMM_QUERY_MALLOC: out: the reservation backs an aclrtMalloc block
+ */
+enum acl_vmm_query_flags {
+	ACL_VMM_QUERY_RANGE = 1 << 0,
+	ACL_VMM_QUERY_MAPPED = 1 << 16,
+	ACL_VMM_QUERY_MALLOC = 1 << 17,
+};
+
+/**
+ * struct acl_vmm_query - ioctl(ACL_VMM_QUERY)
+ * @size: sizeof(struct acl_vmm_query)
+ * @flags: in: ACL_VMM_QUERY_RANGE or 0; out: ACL_VMM_QUERY_* results
+ * @addr: in: an address
+ * @length: in: with ACL_VMM_QUERY_RANGE, bytes from @addr that must be mapped
+ * @res_start: out: start of the reservation holding @addr
+ * @res_length: out: its length
+ * @map_start: out: start of the mapping holding @addr
+ * @map_length: out: its length
+ * @handle: out: the handle mapped there
+ * @device: out: its device index, or ~0 for host memory
+ *
+ * -ENOENT when @addr is in no reservation; -EFAULT when
+ * ACL_VMM_QUERY_RANGE was asked and part of the range is not mapped.
+ */
+struct acl_vmm_query {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 res_start;
+	__aligned_u64 res_length;
+	__aligned_u64 map_start;
+	__aligned_u64 map_length;
+	__u32 handle;
+	__u32 device;
+};
+#define ACL_VMM_QUERY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_QUERY)
+
+#define ACL_VMM_DEVICE_HOST 0xffffffffU
+
+#endif /* _UAPI_LINUX_ACL_VMM_H */

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * acl_vmm: the module's internal objects.
+ *
+ * DOC: Objects and locking
+ *
+ * struct acl_vmm is the module: its misc device and its emulated devices.
+ * struct acl_vmm_ctx is one open file, bound to the mm of the process that
+ * opened it. It holds:
+ *
+ *  - reservations (struct acl_vmm_reservation): each one a VMA of the
+ *    process, created by the module through vm_mmap() on the file itself,
+ *    and a node in the context's reservation tree;
+ *  - handles (struct acl_vmm_handle) in an xarray, named by ids; each one
+ *    refers to physical memory (struct acl_vmm_mem), which a backend
+ *    (struct acl_vmm_backend_ops) provides;
+ *  - mappings (struct acl_vmm_mapping): a handle's memory placed at a
+ *    range inside a reservation, a node in the mapping tree. Pages are
+ *    inserted into the process page tables on fault, and zapped on unmap.
+ *
+ * Locks, outermost first:
+ *
+ *  1. acl_vmm_ctx.reserve_lock serializes reservations (the address
+ *     search and the vm_mmap() that follows it);
+ *  2. the mm's mmap_lock: the fault handler and the VMA callbacks run
+ *     under it, and unmap takes it for writing so that no fault can
+ *     install a page of a mapping being removed;
+ *  3. acl_vmm_ctx.lock protects the trees, the handles' and reservations'
+ *     state. It is never held across a user copy (a user buffer may lie in
+ *     a reservation, whose fault handler takes it);
+ *  4. acl_vmm_device.lock protects a device's usage counter.
+ *
+ * Lifetimes: a reservation's VMA holds a reference to the file, so the
+ * file (and the context) outlives every reservation; a mapping holds its
+ * handle; a handle holds its memory; memory returns to its device when its
+ * last reference goes. Process exit removes the VMAs (their close callback
+ * tears down reservations and mappings), then the file's release frees the
+ * handles.
+ */
+#ifndef ACL_VMM_H
+#define ACL_VMM_H
+
+#include <linux/kref.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+#include <uapi/linux/acl_vmm.h>
+
+#include "vaspace.h"
+
+#define ACL_VMM_CHUNK_SHIFT 21
+#define ACL_VMM_CHUNK_SIZE (1UL << ACL_VMM_CHUNK_SHIFT)
+#define ACL_VMM_CHUNK_ORDER (ACL_VMM_CHUNK_SHIFT - PAGE_SHIFT)
+#define ACL_VMM_HUGE1G_SHIFT 30
+#define ACL_VMM_VA_START ((unsigned long)ACL_VMM_VA_WINDOW_START)
+#define ACL_VMM_VA_END ((unsigned long)(ACL_VMM_VA_WINDOW_START + ACL_VMM_VA_WINDOW_SIZE))
+#define ACL_VMM_DEVICE_NONE 0xfffffffeU
+
+struct acl_vmm_mem;
+
+/**
+ * struct acl_vmm_backend_ops - how physical memory is provided
+ * @name: name of the backend
+ * @alloc: fill @mem->chunks with @mem->size bytes of zeroed memory; on
+ *         failure nothing stays allocated
+ * @release: give all of @mem's memory back
+ * @page: the struct page backing byte @offset of @mem
+ *
+ * The system memory backend (backend_sysmem.c) provides host RAM in 2 MiB
+ * compound pages. A backend for a real NPU would program its page tables
+ * here instead.
+ */
+struct acl_vmm_backend_ops {
+	const char *name;
+	int (*alloc)(struct acl_vmm_mem *mem);
+	void (*release)(struct acl_vmm_mem *mem);
+	struct page *(*page)(struct acl_vmm_mem *mem, u64 offset);
+};
+
+extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
+
+/**
+ * struct acl_vmm_device - an emulated device
+ * @index: its index, from 0
+ * @capacity: bytes of memory it has
+ * @lock: protects @used
+ * @used: bytes of @capacity allocated, by every process
+ */
+struct acl_vmm_device {
+	u32 index;
+	u64 capacity;
+	spinlock_t lock;
+	u64 used;
+};
+
+/**
+ * struct acl_vmm - the module
+ * @misc: the misc device, /dev/acl_vmm
+ * @num_devices: number of emulated devices
+ * @devices: the emulated devices
+ */
+struct acl_vmm {
+	struct miscdevice misc;
+	u32 num_devices;
+	struct acl_vmm_device *devices;
+};
+
+/**
+ * struct acl_vmm_mem - physical memory
+ * @kref: one reference per handle naming it
+ * @ops: the backend providing it
+ * @dev: the device it is charged to, or NULL for host memory
+ * @nid: NUMA node to allocate host memory on, or NUMA_NO_NODE
+ * @mem_attr: the caller's memory attribute, for inspection
+ * @size: bytes
+ * @granule_shift: log2 of the granularity (mapping alignment)
+ * @nr_chunks: number of 2 MiB chunks
+ * @chunks: the chunks, 2 MiB compound pages (backend data)
+ *
+ * Immutable once created, so it needs no lock.
+ */
+struct acl_vmm_mem {
+	struct kref kref;
+	const struct acl_vmm_backend_ops *ops;
+	struct acl_vmm_device *dev;
+	int nid;
+	u32 mem_attr;
+	u64 size;
+	unsigned int granule_shift;
+	unsigned long nr_chunks;
+	struct page **chunks;
+};
+
+/**
+ * struct acl_vmm_handle - a context's name for physical memory
+ * @id: the id userspace knows it by, its index in acl_vmm_ctx.handles
+ * @mem: the memory (a reference is held)
+ * @map_count: number of mappings of it; under acl_vmm_ctx.lock
+ * @freed: userspace freed it; it goes at the last unmap; under
+ *         acl_vmm_ctx.lock
+ */
+struct acl_vmm_handle {
+	u32 id;
+	struct acl_vmm_mem *mem;
+	unsigned int map_count;
+	bool freed;
+};
+
+/**
+ * enum acl_vmm_res_state - life of a reservation
+ * @ACL_VMM_RES_PENDING: being created; its VMA may not exist yet
+ * @ACL_VMM_RES_LIVE: in the tree, usable
+ * @ACL_VMM_RES_DYING: being released; no new mapping may enter it
+ */
+enum acl_vmm_res_state {
+	ACL_VMM_RES_PENDING,
+	ACL_VMM_RES_LIVE,
+	ACL_VMM_RES_DYING,
+};
+
+/**
+ * struct acl_vmm_reservation - a reserved range of device VA
+ * @va: the range, a node of acl_vmm_vaspace.reservations once live
+ * @ctx: the context owning it
+ * @vma: the VMA backing it, NULL before mmap and after close; under
+ *       acl_vmm_ctx.lock
+ * @creator: the task creating it, while pending
+ * @flags: ACL_VMM_RESERVE_* flags it was created with
+ * @device: device index of the memory mapped in it, ACL_VMM_DEVICE_HOST for
+ *          host memory, ACL_VMM_DEVICE_NONE while it holds no mapping
+ * @nr_mappings: number of mappings inside it
+ * @state: an enum acl_vmm_res_state
+ *
+ * All members but @va.start, @va.last, @ctx and @flags are under
+ * acl_vmm_ctx.lock.
+ */
+struct acl_vmm_reservation {
+	struct acl_vmm_va_node va;
+	struct acl_vmm_ctx *ctx;
+	struct vm_area_struct *vma;
+	struct task_struct *creator;
+	u32 flags;
+	u32 device;
+	unsigned int nr_mappings;
+	enum acl_vmm_res_state state;
+};
+
+/**
+ * struct acl_vmm_mapping - a handle's memory mapped into a reservation
+ * @va: the range, a node of acl_vmm_vaspace.mappings
+ * @res: the reservation holding it
+ * @handle: the handle mapped (its map_count counts this mapping)
+ *
+ * Created whole and removed whole; under acl_vmm_ctx.lock.
+ */
+struct acl_vmm_mapping {
+	struct acl_vmm_va_node va;
+	struct acl_vmm_reservation *res;
+	struct acl_vmm_handle *handle;
+};
+
+/**
+ * struct acl_vmm_ctx - one open file: a process's device context
+ * @vmm: the module
+ * @mm: the opener's mm (mmgrab'd); ioctls from any other mm are refused
+ * @reserve_lock: serializes reservation creation
+ * @lock: protects @vs, @pending, the handles' and reservations' state
+ * @vs: reservations and mappings
+ * @handles: handles by id; modified under @lock
+ * @pending: the reservation whose vm_mmap() is under way, if any
+ * @next_va: where the next address search starts; under @reserve_lock
+ */
+struct acl_vmm_ctx {
+	struct acl_vmm *vmm;
+	struct mm_struct *mm;
+	struct mutex reserve_lock;
+	struct mutex lock;
+	struct acl_vmm_vaspace vs;
+	struct xarray handles;
+	struct acl_vmm_reservation *pending;
+	unsigned long next_va;
+};
+
+/**
+ * struct acl_vmm_ucmd - one ioctl call, as the dispatcher hands it over
+ * @ctx: the caller's context
+ * @file: the file the ioctl was made on
+ * @ubuffer: the user's struct
+ * @user_size: its size, as the user gave it
+ * @cmd: the kernel copy of the struct
+ */
+struct acl_vmm_ucmd {
+	struct acl_vmm_ctx *ctx;
+	struct file *file;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+int acl_vmm_ucmd_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len);
+
+/* device.c */
+int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each);
+void acl_vmm_devices_fini(struct acl_vmm *vmm);
+int acl_vmm_device_charge(struct acl_vmm_device *dev, u64 bytes);
+void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes);
+int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd);
+
+/* physical.c */
+void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx, struct acl_vmm_handle *handle);
+void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx);
+int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_free(struct acl_vmm_ucmd *ucmd);
+
+/* reservation.c */
+int acl_vmm_mmap(struct file *filp, struct vm_area_struct *vma);
+int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd);
+
+/* mapping.c */
+void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);
+struct page *acl_vmm_mapping_page(struct acl_vmm_ctx *ctx, unsigned long addr);
+int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_unmap(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_query(struct acl_vmm_ucmd *ucmd);
+
+#endif /* ACL_VMM_H */

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: System memory backend
+ *
+ * Physical memory is host RAM in 2 MiB compound pages, zeroed on
+ * allocation (memory handed to a process never holds another's data) and
+ * charged to the allocating task's memory cgroup (__GFP_ACCOUNT). An
+ * allocation that cannot be satisfied fails (__GFP_RETRY_MAYFAIL): the OOM
+ * killer is never invoked for it. Because the chunks are PMD-sized
+ * compound pages, the fault path maps each with one PMD entry where the
+ * mapping is PMD-aligned.
+ */
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "acl_vmm.h"
+
+static void acl_vmm_sysmem_put_chunks(struct acl_vmm_mem *mem,
+				      unsigned long count)
+{
+	while (count--)
+		put_page(mem->chunks[count]);
+}
+
+static int acl_vmm_sysmem_alloc(struct acl_vmm_mem *mem)
+{
+	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_COMP |
+			  __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	struct page *page;
+	unsigned long i;
+	int ret;
+
+	mem->chunks = kvcalloc(mem->nr_chunks, sizeof(*mem->chunks),
+			       GFP_KERNEL_ACCOUNT);
+	if (!mem->chunks)
+		return -ENOMEM;
+	for (i = 0; i < mem->nr_chunks; i++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_put_chunks;
+		}
+		page = alloc_pages_node(mem->nid, gfp, ACL_VMM_CHUNK_ORDER);
+		if (!page) {
+			ret = -ENOMEM;
+			goto err_put_chunks;
+		}
+		mem->chunks[i] = page;
+		cond_resched();
+	}
+	return 0;
+
+err_put_chunks:
+	acl_vmm_sysmem_put_chunks(mem, i);
+	kvfree(mem->chunks);
+	mem->chunks = NULL;
+	return ret;
+}
+
+static void acl_vmm_sysmem_release(struct acl_vmm_mem *mem)
+{
+	acl_vmm_sysmem_put_chunks(mem, mem->nr_chunks);
+	kvfree(mem->chunks);
+	mem->chunks = NULL;
+}
+
+static struct page *acl_vmm_sysmem_page(struct acl_vmm_mem *mem, u64 offset)
+{
+	struct page *chunk = mem->chunks[offset >> ACL_VMM_CHUNK_SHIFT];
+
+	return nth_page(chunk, (offset & (ACL_VMM_CHUNK_SIZE - 1)) >> PAGE_SHIFT);
+}
+
+const struct acl_vmm_backend_ops acl_vmm_sysmem_ops = {
+	.name = "sysmem",
+	.alloc = acl_vmm_sysmem_alloc,
+	.release = acl_vmm_sysmem_release,
+	.page = acl_vmm_sysmem_page,
+};

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * acl_vmm: device virtual memory management for ACL runtimes.
+ *
+ * DOC: Overview
+ *
+ * The module registers the misc device /dev/acl_vmm. Each open file is a
+ * process's device context (struct acl_vmm_ctx); every operation is an
+ * ioctl on it, described in include/uapi/linux/acl_vmm.h.
+ *
+ * The dispatcher is one table, as iommufd's: each line gives the command,
+ * its struct, the last mandatory member and the handler. The dispatcher
+ * checks the command number, reads the user's size, refuses one below the
+ * mandatory part, copies the struct with copy_struct_from_user() (so that
+ * older and newer userspace both work) and calls the handler. Handlers run
+ * without any lock held and take what they need; they write results into
+ * the kernel copy and call acl_vmm_ucmd_respond().
+ */
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "acl_vmm.h"
+
+static unsigned int num_devices = 2;
+module_param(num_devices, uint, 0444);
+MODULE_PARM_DESC(num_devices, "Number of emulated devices (1-64, default 2)");
+
+static unsigned long device_mem_mb;
+module_param(device_mem_mb, ulong, 0444);
+MODULE_PARM_DESC(device_mem_mb,
+		 "Memory of each emulated device in MiB (default 0: half of RAM shared among the devices, at most 16384 each)");
+
+#define ACL_VMM_MAX_DEVICES 64
+#define ACL_VMM_AUTO_MAX_MB 16384UL
+
+static struct acl_vmm acl_vmm;
+
+/**
+ * acl_vmm_ucmd_respond() - copy an ioctl's results back to the user
+ * @ucmd: the call
+ * @cmd_len: size of the kernel struct
+ *
+ * Copies as much of the struct as the user's size holds.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int acl_vmm_ucmd_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+union acl_vmm_ucmd_buffer {
+	struct acl_vmm_info info;
+	struct acl_vmm_device_info device_info;
+	struct acl_vmm_reserve reserve;
+	struct acl_vmm_release release;
+	struct acl_vmm_alloc alloc;
+	struct acl_vmm_free free;
+	struct acl_vmm_map map;
+	struct acl_vmm_unmap unmap;
+	struct acl_vmm_query query;
+};
+
+/**
+ * struct acl_vmm_ioctl_op - one line of the ioctl table
+ * @size: size of the command's struct
+ * @min_size: the smallest size a user may give: up to its last mandatory member
+ * @ioctl_num: the full ioctl number
+ * @execute: the handler
+ */
+struct acl_vmm_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct acl_vmm_ucmd *ucmd);
+};
+
+#define ACL_VMM_IOCTL_OP(_ioctl, _fn, _struct, _last)                        \
+	[_IOC_NR(_ioctl) - ACL_VMM_CMD_BASE] = {                             \
+		.size = sizeof(_struct) +                                    \
+			BUILD_BUG_ON_ZERO(sizeof(union acl_vmm_ucmd_buffer) < \
+					  sizeof(_struct)),                  \
+		.min_size = offsetofend(_struct, _last),                     \
+		.ioctl_num = _ioctl,                                         \
+		.execute = _fn,                                              \
+	}
+
+static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
+	ACL_VMM_IOCTL_OP(ACL_VMM_GET_INFO, acl_vmm_ioctl_get_info,
+			 struct acl_vmm_info, huge1g_page_size),
+	ACL_VMM_IOCTL_OP(ACL_VMM_DEVICE_INFO, acl_vmm_ioctl_device_info,
+			 struct acl_vmm_device_info, used),
+	ACL_VMM_IOCTL_OP(ACL_VMM_RESERVE, acl_vmm_ioctl_reserve,
+			 struct acl_vmm_reserve, addr),
+	ACL_VMM_IOCTL_OP(ACL_VMM_RELEASE, acl_vmm_ioctl_release,
+			 struct acl_vmm_release, addr),
+	ACL_VMM_IOCTL_OP(ACL_VMM_ALLOC, acl_vmm_ioctl_alloc,
+			 struct acl_vmm_alloc, length),
+	ACL_VMM_IOCTL_OP(ACL_VMM_FREE, acl_vmm_ioctl_free,
+			 struct acl_vmm_free, __reserved),
+	ACL_VMM_IOCTL_OP(ACL_VMM_MAP, acl_vmm_ioctl_map,
+			 struct acl_vmm_map, __reserved),
+	ACL_VMM_IOCTL_OP(ACL_VMM_UNMAP, acl_vmm_ioctl_unmap,
+			 struct acl_vmm_unmap, addr),
+	ACL_VMM_IOCTL_OP(ACL_VMM_QUERY, acl_vmm_ioctl_query,
+			 struct acl_vmm_query, device),
+};
+
+static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct acl_vmm_ctx *ctx = filp->private_data;
+	const struct acl_vmm_ioctl_op *op;
+	union acl_vmm_ucmd_buffer buf;
+	struct acl_vmm_ucmd ucmd = {
+		.ctx = ctx,
+		.file = filp,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int ret;
+
+	if (nr < ACL_VMM_CMD_BASE ||
+	    nr - ACL_VMM_CMD_BASE >= ARRAY_SIZE(acl_vmm_ioctl_ops))
+		return -ENOTTY;
+	op = &acl_vmm_ioctl_ops[nr - ACL_VMM_CMD_BASE];
+	if (op->ioctl_num != cmd)
+		return -ENOTTY;
+	if (current->mm != ctx->mm)
+		return -EPERM;
+
+	ret = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
+	if (ret)
+		return ret;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				    ucmd.user_size);
+	if (ret)
+		return ret;
+	return op->execute(&ucmd);
+}
+
+static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
+{
+	struct acl_vmm_ctx *ctx;
+
+	if (!current->mm)
+		return -EPERM;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->vmm = &acl_vmm;
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+	mutex_init(&ctx->reserve_lock);
+	mutex_init(&ctx->lock);
+	acl_vmm_vaspace_init(&ctx->vs);
+	xa_init_flags(&ctx->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	ctx->next_va = ACL_VMM_VA_START;
+	filp->private_data = ctx;
+	return 0;
+}
+
+static int acl_vmm_fops_release(struct inode *inode, struct file *filp)
+{
+	struct acl_vmm_ctx *ctx = filp->private_data;
+
+	/* Every reservation's VMA held the file: they are all gone. */
+	WARN_ON(!acl_vmm_vaspace_empty(&ctx->vs));
+	acl_vmm_handles_destroy(ctx);
+	xa_destroy(&ctx->handles);
+	mutex_destroy(&ctx->lock);
+	mutex_destroy(&ctx->reserve_lock);
+	mmdrop(ctx->mm);
+	kfree(ctx);
+	return 0;
+}
+
+static const struct file_operations acl_vmm_fops = {
+	.owner = THIS_MODULE,
+	.open = acl_vmm_fops_open,
+	.release = acl_vmm_fops_release,
+	.unlocked_ioctl = acl_vmm_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = acl_vmm_mmap,
+	.llseek = noop_llseek,
+};
+
+static u64 acl_vmm_default_device_bytes(u32 count)
+{
+	u64 mb = ((u64)totalram_pages() << PAGE_SHIFT) / 2 / count / SZ_1M;
+
+	return min_t(u64, mb, ACL_VMM_AUTO_MAX_MB) * SZ_1M;
+}
+
+static int __init acl_vmm_init(void)
+{
+	u64 bytes;
+	int ret;
+
+	if (!num_devices || num_devices > ACL_VMM_MAX_DEVICES) {
+		pr_err("acl_vmm: num_devices=%u is not in 1..%u\n", num_devices,
+		       ACL_VMM_MAX_DEVICES);
+		return -EINVAL;
+	}
+	if (device_mem_mb > (U64_MAX >> 20)) {
+		pr_err("acl_vmm: device_mem_mb=%lu is too large\n", device_mem_mb);
+		return -EINVAL;
+	}
+	bytes = device_mem_mb ? (u64)device_mem_mb * SZ_1M :
+		acl_vmm_default_device_bytes(num_devices);
+	bytes = round_down(bytes, ACL_VMM_CHUNK_SIZE);
+
+	ret = acl_vmm_devices_init(&acl_vmm, num_devices, bytes);
+	if (ret)
+		return ret;
+
+	acl_vmm.misc.minor = MISC_DYNAMIC_MINOR;
+	acl_vmm.misc.name = "acl_vmm";
+	acl_vmm.misc.fops = &acl_vmm_fops;
+	acl_vmm.misc.mode = 0666;
+	ret = misc_register(&acl_vmm.misc);
+	if (ret)
+		goto err_devices_fini;
+
+	pr_info("acl_vmm: %u devices of %llu MiB, backend %s\n", num_devices,
+		bytes >> 20, acl_vmm_sysmem_ops.name);
+	return 0;
+
+err_devices_fini:
+	acl_vmm_devices_fini(&acl_vmm);
+	return ret;
+}
+
+static void __exit acl_vmm_exit(void)
+{
+	misc_deregister(&acl_vmm.misc);
+	acl_vmm_devices_fini(&acl_vmm);
+}
+
+module_init(acl_vmm_init);
+module_exit(acl_vmm_exit);
+
+MODULE_DESCRIPTION("Device virtual memory management for ACL runtimes");
+MODULE_LICENSE("GPL");

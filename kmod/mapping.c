@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Mappings
+ *
+ * ACL_VMM_MAP places a prefix of a handle's memory at an aligned range
+ * inside one reservation. It only records the mapping: pages enter the
+ * page tables on first touch, through the reservation's fault handler.
+ * A reservation holds memory of one device only; the first mapping in an
+ * empty reservation decides which.
+ *
+ * ACL_VMM_UNMAP removes a whole mapping. It holds the mmap_lock for
+ * writing, so that no fault (which runs under it for reading) can install
+ * a page of the mapping after it left the tree, and zaps the range: when
+ * it returns, no thread can reach the memory through that range any more.
+ * The handle's memory is released at its last unmap if it was freed.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+#include "acl_vmm.h"
+
+static struct acl_vmm_mapping *acl_vmm_map_of(struct acl_vmm_va_node *node)
+{
+	return node ? container_of(node, struct acl_vmm_mapping, va) : NULL;
+}
+
+static u32 acl_vmm_mem_device(const struct acl_vmm_mem *mem)
+{
+	return mem->dev ? mem->dev->index : ACL_VMM_DEVICE_HOST;
+}
+
+/**
+ * acl_vmm_mapping_page() - the page mapped at an address
+ * @ctx: the context
+ * @addr: a user address
+ *
+ * Called with @ctx->lock held.
+ *
+ * Return: the page (no reference taken), or NULL when @addr is not mapped.
+ */
+struct page *acl_vmm_mapping_page(struct acl_vmm_ctx *ctx, unsigned long addr)
+{
+	struct acl_vmm_mapping *map;
+	struct acl_vmm_mem *mem;
+
+	lockdep_assert_held(&ctx->lock);
+	map = acl_vmm_map_of(acl_vmm_va_find(&ctx->vs.mappings, addr));
+	if (!map)
+		return NULL;
+	mem = map->handle->mem;
+	return mem->ops->page(mem, addr - map->va.start);
+}
+
+/**
+ * acl_vmm_mapping_destroy() - remove a mapping from the bookkeeping
+ * @ctx: the context
+ * @map: the mapping; its pages are no longer in the page tables
+ *
+ * Called with @ctx->lock held.
+ */
+void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx,
+			     struct acl_vmm_mapping *map)
+{
+	struct acl_vmm_reservation *res = map->res;
+
+	lockdep_assert_held(&ctx->lock);
+	acl_vmm_va_remove(&map->va, &ctx->vs.mappings);
+	if (!--res->nr_mappings)
+		res->device = ACL_VMM_DEVICE_NONE;
+	acl_vmm_handle_unmapped(ctx, map->handle);
+	kfree(map);
+}
+
+/*
+ * Check a map request against the handle and the VA space and return the
+ * reservation it goes into. Called with ctx->lock held.
+ */
+static int acl_vmm_map_check(struct acl_vmm_ctx *ctx,
+			     const struct acl_vmm_map *cmd,
+			     struct acl_vmm_handle *handle,
+			     struct acl_vmm_reservation **resp)
+{
+	u64 granule = 1ULL << handle->mem->granule_shift;
+	struct acl_vmm_reservation *res;
+	struct acl_vmm_va_node *node;
+	int ret;
+
+	if ((cmd->addr | cmd->length) & (granule - 1))
+		return -EINVAL;
+	if (cmd->length > handle->mem->size)
+		return -EFBIG;
+	ret = acl_vmm_va_check_map(&ctx->vs, cmd->addr,
+				   cmd->addr + cmd->length - 1, &node);
+	if (ret)
+		return ret;
+	res = container_of(node, struct acl_vmm_reservation, va);
+	if (res->state != ACL_VMM_RES_LIVE)
+		return -ENXIO;
+	if (res->nr_mappings &&
+	    res->device != acl_vmm_mem_device(handle->mem))
+		return -EXDEV;
+	*resp = res;
+	return 0;
+}
+
+/**
+ * acl_vmm_ioctl_map() - ACL_VMM_MAP: map a handle into a reservation
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error nothing is mapped.
+ */
+int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_map *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_reservation *res;
+	struct acl_vmm_handle *handle;
+	struct acl_vmm_mapping *map;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->offset)
+		return -EINVAL;
+	if (!cmd->length || cmd->addr + cmd->length - 1 < cmd->addr ||
+	    cmd->addr + cmd->length - 1 > ULONG_MAX)
+		return -EINVAL;
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
+
+	mutex_lock(&ctx->lock);
+	handle = xa_load(&ctx->handles, cmd->handle);
+	if (!handle || handle->freed) {
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	ret = acl_vmm_map_check(ctx, cmd, handle, &res);
+	if (ret)
+		goto err_unlock;
+	map->va.start = cmd->addr;
+	map->va.last = cmd->addr + cmd->length - 1;
+	map->res = res;
+	map->handle = handle;
+	acl_vmm_va_insert(&map->va, &ctx->vs.mappings);
+	res->nr_mappings++;
+	res->device = acl_vmm_mem_device(handle->mem);
+	handle->map_count++;
+	mutex_unlock(&ctx->lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&ctx->lock);
+	kfree(map);
+	return ret;
+}
+
+static void acl_vmm_zap(struct vm_area_struct *vma, unsigned long start,
+			unsigned long size)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	zap_page_range_single(vma, start, size, NULL);
+#else
+	zap_page_range(vma, start, size);
+#endif
+}
+
+/**
+ * acl_vmm_ioctl_unmap() - ACL_VMM_UNMAP: remove a mapping
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error nothing is changed.
+ */
+int acl_vmm_ioctl_unmap(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_unmap *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_mapping *map;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (mmap_write_lock_killable(ctx->mm))
+		return -EINTR;
+	mutex_lock(&ctx->lock);
+	map = acl_vmm_map_of(acl_vmm_va_find_exact(&ctx->vs.mappings,
+						   cmd->addr));
+	if (!map) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	/*
+	 * Faults are excluded by the mmap_lock, so no page of the range can
+	 * come back once it is zapped.
+	 */
+	vma = map->res->vma;
+	if (vma)
+		acl_vmm_zap(vma, map->va.start, map->va.last - map->va.start + 1);
+	acl_vmm_mapping_destroy(ctx, map);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	mmap_write_unlock(ctx->mm);
+	return ret;
+}
+
+/**
+ * acl_vmm_ioctl_query() - ACL_VMM_QUERY: what is at an address
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno.
+ */
+int acl_vmm_ioctl_query(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_query *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_reservation *res;
+	struct acl_vmm_va_node *node;
+	struct acl_vmm_mapping *map;
+	u64 last = cmd->addr + cmd->length - 1;
+	int ret = 0;
+
+	if (cmd->flags & ~ACL_VMM_QUERY_RANGE)
+		return -EINVAL;
+	if ((cmd->flags & ACL_VMM_QUERY_RANGE) &&
+	    (!cmd->length || last < cmd->addr || last > ULONG_MAX))
+		return -EINVAL;
+
+	mutex_lock(&ctx->lock);
+	node = acl_vmm_va_find(&ctx->vs.reservations, cmd->addr);
+	res = node ? container_of(node, struct acl_vmm_reservation, va) : NULL;
+	if (!res || res->state != ACL_VMM_RES_LIVE) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	cmd->res_start = res->va.start;
+	cmd->res_length = res->va.last - res->va.start + 1;
+	if (res->flags & ACL_VMM_RESERVE_MALLOC)
+		cmd->flags |= ACL_VMM_QUERY_MALLOC;
+	map = acl_vmm_map_of(acl_vmm_va_find(&ctx->vs.mappings, cmd->addr));
+	if (map) {
+		cmd->flags |= ACL_VMM_QUERY_MAPPED;
+		cmd->map_start = map->va.start;
+		cmd->map_length = map->va.last - map->va.start + 1;
+		cmd->handle = map->handle->id;
+		cmd->device = acl_vmm_mem_device(map->handle->mem);
+	}
+	if ((cmd->flags & ACL_VMM_QUERY_RANGE) &&
+	    !acl_vmm_va_range_covered(&ctx->vs.mappings, cmd->addr, last))
+		ret = -EFAULT;
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	if (ret)
+		return ret;
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Physical memory and handles
+ *
+ * Physical memory (struct acl_vmm_mem) is created by ACL_VMM_ALLOC: its
+ * size is first charged to the device, then the backend provides the
+ * pages. A context names it through a handle (struct acl_vmm_handle), an
+ * id in the context's xarray. Freeing a handle that is still mapped only
+ * marks it: its id stays (a second free is told -EALREADY) until the last
+ * mapping goes, then the handle and its reference to the memory go.
+ */
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+
+#include "acl_vmm.h"
+
+static void acl_vmm_mem_release(struct kref *kref)
+{
+	struct acl_vmm_mem *mem = container_of(kref, struct acl_vmm_mem, kref);
+
+	mem->ops->release(mem);
+	if (mem->dev)
+		acl_vmm_device_uncharge(mem->dev, mem->size);
+	kfree(mem);
+}
+
+static void acl_vmm_mem_put(struct acl_vmm_mem *mem)
+{
+	kref_put(&mem->kref, acl_vmm_mem_release);
+}
+
+static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm_device *dev,
+					      int nid, u64 size,
+					      unsigned int granule_shift,
+					      u32 mem_attr)
+{
+	struct acl_vmm_mem *mem;
+	int ret;
+
+	if (dev) {
+		ret = acl_vmm_device_charge(dev, size);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
+	if (!mem) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
+	kref_init(&mem->kref);
+	mem->ops = &acl_vmm_sysmem_ops;
+	mem->dev = dev;
+	mem->nid = nid;
+	mem->mem_attr = mem_attr;
+	mem->size = size;
+	mem->granule_shift = granule_shift;
+	mem->nr_chunks = size >> ACL_VMM_CHUNK_SHIFT;
+	ret = mem->ops->alloc(mem);
+	if (ret)
+		goto err_free_mem;
+	return mem;
+
+err_free_mem:
+	kfree(mem);
+err_uncharge:
+	if (dev)
+		acl_vmm_device_uncharge(dev, size);
+	return ERR_PTR(ret);
+}
+
+static void acl_vmm_handle_destroy(struct acl_vmm_handle *handle)
+{
+	acl_vmm_mem_put(handle->mem);
+	kfree(handle);
+}
+
+/**
+ * acl_vmm_handle_unmapped() - account for one mapping of a handle gone
+ * @ctx: the context
+ * @handle: the handle
+ *
+ * Destroys the handle when userspace had freed it and this was its last
+ * mapping. Called with @ctx->lock held.
+ */
+void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx,
+			     struct acl_vmm_handle *handle)
+{
+	lockdep_assert_held(&ctx->lock);
+	if (WARN_ON(!handle->map_count))
+		return;
+	if (--handle->map_count || !handle->freed)
+		return;
+	xa_erase(&ctx->handles, handle->id);
+	acl_vmm_handle_destroy(handle);
+}
+
+/*
+ * Userspace frees a handle: it goes now, or at its last unmap.
+ */
+static int __acl_vmm_handle_free(struct acl_vmm_ctx *ctx,
+				 struct acl_vmm_handle *handle)
+{
+	lockdep_assert_held(&ctx->lock);
+	if (handle->freed)
+		return -EALREADY;
+	handle->freed = true;
+	if (!handle->map_count) {
+		xa_erase(&ctx->handles, handle->id);
+		acl_vmm_handle_destroy(handle);
+	}
+	return 0;
+}
+
+/**
+ * acl_vmm_handles_destroy() - destroy every handle of a closing context
+ * @ctx: the context; no mapping is left in it
+ */
+void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx)
+{
+	struct acl_vmm_handle *handle;
+	unsigned long id;
+
+	xa_for_each(&ctx->handles, id, handle) {
+		WARN_ON(handle->map_count);
+		xa_erase(&ctx->handles, id);
+		acl_vmm_handle_destroy(handle);
+	}
+}
+
+static int acl_vmm_alloc_placement(struct acl_vmm *vmm,
+				   const struct acl_vmm_alloc *cmd,
+				   struct acl_vmm_device **dev, int *nid)
+{
+	*dev = NULL;
+	*nid = NUMA_NO_NODE;
+	switch (cmd->location) {
+	case ACL_VMM_LOCATION_DEVICE:
+		if (cmd->location_id >= vmm->num_devices)
+			return -ENODEV;
+		*dev = &vmm->devices[cmd->location_id];
+		return 0;
+	case ACL_VMM_LOCATION_HOST:
+		return cmd->location_id ? -EINVAL : 0;
+	case ACL_VMM_LOCATION_HOST_NUMA:
+		if (cmd->location_id >= MAX_NUMNODES ||
+		    !node_online(cmd->location_id))
+			return -EINVAL;
+		*nid = cmd->location_id;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * acl_vmm_ioctl_alloc() - ACL_VMM_ALLOC: allocate physical memory
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error nothing stays allocated.
+ */
+int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_alloc *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	unsigned int shift = ACL_VMM_CHUNK_SHIFT;
+	struct acl_vmm_handle *handle;
+	struct acl_vmm_device *dev;
+	struct acl_vmm_mem *mem;
+	int nid, ret;
+	u32 id;
+
+	if (cmd->flags & ~ACL_VMM_ALLOC_HUGE1G)
+		return -EINVAL;
+	if (cmd->flags & ACL_VMM_ALLOC_HUGE1G)
+		shift = ACL_VMM_HUGE1G_SHIFT;
+	ret = acl_vmm_alloc_placement(ctx->vmm, cmd, &dev, &nid);
+	if (ret)
+		return ret;
+	if (!cmd->length || cmd->length & ((1ULL << shift) - 1))
+		return -EINVAL;
+	/* Larger than any device, or than what a chunk array may index. */
+	if (cmd->length > (u64)totalram_pages() << PAGE_SHIFT)
+		return -ENOMEM;
+
+	handle = kzalloc(sizeof(*handle), GFP_KERNEL_ACCOUNT);
+	if (!handle)
+		return -ENOMEM;
+	mem = acl_vmm_mem_create(dev, nid, cmd->length, shift, cmd->mem_attr);
+	if (IS_ERR(mem)) {
+		ret = PTR_ERR(mem);
+		goto err_free_handle;
+	}
+	handle->mem = mem;
+
+	/* Lookups run under ctx->lock: publish the handle whole. */
+	mutex_lock(&ctx->lock);
+	ret = xa_alloc(&ctx->handles, &id, handle, xa_limit_31b,
+		       GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		handle->id = id;
+	mutex_unlock(&ctx->lock);
+	if (ret)
+		goto err_put_mem;
+	cmd->handle = id;
+	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		/*
+		 * The id was not told, but another thread may have guessed
+		 * it: free the handle as userspace would.
+		 */
+		mutex_lock(&ctx->lock);
+		if (xa_load(&ctx->handles, id) == handle)
+			__acl_vmm_handle_free(ctx, handle);
+		mutex_unlock(&ctx->lock);
+	}
+	return ret;
+
+err_put_mem:
+	acl_vmm_mem_put(mem);
+err_free_handle:
+	kfree(handle);
+	return ret;
+}
+
+/**
+ * acl_vmm_ioctl_free() - ACL_VMM_FREE: free a handle
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno.
+ */
+int acl_vmm_ioctl_free(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_free *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_handle *handle;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+
+	mutex_lock(&ctx->lock);
+	handle = xa_load(&ctx->handles, cmd->handle);
+	ret = handle ? __acl_vmm_handle_free(ctx, handle) : -ENOENT;
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
