@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Errors: the one table that turns a kernel errno into an ACL code and a
+ * rule, and the per-thread last error and message.
+ *
+ * Which ACL code a caller sees depends on the layer that rejects: the
+ * library's argument checks give ACL_ERROR_INVALID_PARAM (ACL layer) or
+ * ACL_ERROR_RT_PARAM_INVALID (driver library layer) directly; what the
+ * kernel refuses is translated here, per operation, since one errno means
+ * a different rule for each.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct acl_vmm_errno_rule {
+	enum acl_vmm_op op;
+	int err;
+	aclError code;
+	const char *rule;
+};
+
+static const struct acl_vmm_errno_rule acl_vmm_errno_rules[] = {
+	{ ACL_VMM_OP_OPEN, ENOENT, ACL_ERROR_DRV_FAILURE,
+	  "the device node does not exist: load acl_vmm.ko (modprobe acl_vmm)" },
+	{ ACL_VMM_OP_OPEN, ENXIO, ACL_ERROR_DRV_FAILURE,
+	  "the device node has no driver: load acl_vmm.ko (modprobe acl_vmm)" },
+	{ ACL_VMM_OP_OPEN, ENODEV, ACL_ERROR_DRV_FAILURE,
+	  "the device node has no driver: load acl_vmm.ko (modprobe acl_vmm)" },
+	{ ACL_VMM_OP_OPEN, EACCES, ACL_ERROR_RT_NO_PERMISSION,
+	  "no permission to open the device node (see its group and mode)" },
+	{ ACL_VMM_OP_OPEN, EPERM, ACL_ERROR_RT_NO_PERMISSION,
+	  "no permission to open the device node (see its group and mode)" },
+
+	{ ACL_VMM_OP_RESERVE, ERANGE, ACL_ERROR_RT_MEMORY_ALLOCATION,
+	  "expectPtr: the range [expectPtr, expectPtr + size) is not inside the device VA window [16 TiB, 80 TiB)" },
+	{ ACL_VMM_OP_RESERVE, EEXIST, ACL_ERROR_RT_MEMORY_ALLOCATION,
+	  "expectPtr: part of [expectPtr, expectPtr + size) is already occupied" },
+	{ ACL_VMM_OP_RESERVE, ENOMEM, ACL_ERROR_RT_MEMORY_ALLOCATION,
+	  "size: no free range that large is left in the device VA window" },
+	{ ACL_VMM_OP_RESERVE, EINVAL, ACL_ERROR_RT_PARAM_INVALID,
+	  "size must be a multiple of 2 MiB and expectPtr of 1 GiB" },
+	{ ACL_VMM_OP_RESERVE, EBUSY, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "the new range was unmapped by another thread while it was being reserved" },
+
+	{ ACL_VMM_OP_RELEASE, ENOENT, ACL_ERROR_RT_PARAM_INVALID,
+	  "virPtr is not the start of a reservation of this process" },
+	{ ACL_VMM_OP_RELEASE, EBUSY, ACL_ERROR_RT_PARAM_INVALID,
+	  "virPtr: the reservation still holds mappings; unmap them first (nothing was changed)" },
+
+	{ ACL_VMM_OP_ALLOC, ENODEV, ACL_ERROR_RT_INVALID_DEVICEID,
+	  "prop->location.id is not a device index" },
+	{ ACL_VMM_OP_ALLOC, ENOMEM, ACL_ERROR_RT_MEMORY_ALLOCATION,
+	  "out of memory: the device has not size bytes left (nothing was allocated)" },
+	{ ACL_VMM_OP_ALLOC, EINVAL, ACL_ERROR_RT_PARAM_INVALID,
+	  "size must be a multiple of the granularity, and prop->location.id 0 for host memory or an online NUMA node" },
+
+	{ ACL_VMM_OP_FREE, ENOENT, ACL_ERROR_RT_INVALID_HANDLE,
+	  "handle is not a live physical memory handle of this process" },
+	{ ACL_VMM_OP_FREE, EALREADY, ACL_ERROR_RT_PARAM_INVALID,
+	  "handle was already freed; its memory goes at its last unmap" },
+
+	{ ACL_VMM_OP_MAP, ENOENT, ACL_ERROR_RT_INVALID_HANDLE,
+	  "handle is not a live physical memory handle of this process (unknown or freed)" },
+	{ ACL_VMM_OP_MAP, EINVAL, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "virPtr and size must be multiples of the handle's granularity (2 MiB, 1 GiB for *_HUGE1G memory)" },
+	{ ACL_VMM_OP_MAP, EFBIG, ACL_ERROR_RT_PARAM_INVALID,
+	  "size exceeds the size of the physical memory handle" },
+	{ ACL_VMM_OP_MAP, ENXIO, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "[virPtr, virPtr + size) is not inside one reservation" },
+	{ ACL_VMM_OP_MAP, EEXIST, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "part of [virPtr, virPtr + size) is already mapped" },
+	{ ACL_VMM_OP_MAP, EXDEV, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "the reservation already holds memory of another device; a reservation holds one device's memory" },
+
+	{ ACL_VMM_OP_UNMAP, ENOENT, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "virPtr is not the start of a mapping" },
+
+	{ ACL_VMM_OP_QUERY, ENOENT, ACL_ERROR_RT_PARAM_INVALID,
+	  "the address is not in any reservation of this process" },
+	{ ACL_VMM_OP_QUERY_RANGE, ENOENT, ACL_ERROR_RT_PARAM_INVALID,
+	  "the range is not device memory of this process" },
+	{ ACL_VMM_OP_QUERY_RANGE, EFAULT, ACL_ERROR_RT_PARAM_INVALID,
+	  "part of the range is not mapped device memory" },
+
+	{ ACL_VMM_OP_ANY, ENOMEM, ACL_ERROR_RT_MEMORY_ALLOCATION,
+	  "out of memory" },
+	{ ACL_VMM_OP_ANY, EPERM, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "the device was opened by another process (after fork, call aclInit again in the child)" },
+	{ ACL_VMM_OP_ANY, EINTR, ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	  "interrupted by a signal" },
+	{ ACL_VMM_OP_ANY, EOPNOTSUPP, ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+	  "not supported by this driver" },
+	{ ACL_VMM_OP_ANY, ENOTTY, ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+	  "not supported by this version of acl_vmm.ko" },
+	{ ACL_VMM_OP_ANY, ENODEV, ACL_ERROR_RT_INVALID_DEVICEID,
+	  "no such device" },
+};
+
+static _Thread_local aclError acl_vmm_last_error;
+static _Thread_local char acl_vmm_errmsg[512];
+
+static aclError acl_vmm_vfail(aclError code, const char *rule,
+			      const char *fmt, va_list ap)
+{
+	int n = vsnprintf(acl_vmm_errmsg, sizeof(acl_vmm_errmsg), fmt, ap);
+
+	if (rule && n >= 0 && (size_t)n < sizeof(acl_vmm_errmsg))
+		snprintf(acl_vmm_errmsg + n, sizeof(acl_vmm_errmsg) - n,
+			 ": %s", rule);
+	acl_vmm_last_error = code;
+	return code;
+}
+
+/*
+ * Record a failure of the calling thread: its code, and a message built
+ * from @fmt, which names the call, the argument and the rule.
+ */
+aclError acl_vmm_fail(aclError code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	acl_vmm_vfail(code, NULL, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/*
+ * Record a failure reported by the kernel as @err for @op: the code and
+ * the rule come from the table, @fmt says which call and arguments.
+ */
+aclError acl_vmm_fail_errno(enum acl_vmm_op op, int err, const char *fmt, ...)
+{
+	const struct acl_vmm_errno_rule *match = NULL;
+	char other[96];
+	va_list ap;
+	size_t i;
+
+	for (i = 0; i < sizeof(acl_vmm_errno_rules) / sizeof(acl_vmm_errno_rules[0]); i++) {
+		const struct acl_vmm_errno_rule *r = &acl_vmm_errno_rules[i];
+
+		if (r->err != err || (r->op != op && r->op != ACL_VMM_OP_ANY))
+			continue;
+		if (!match || r->op == op)
+			match = r;
+		if (r->op == op)
+			break;
+	}
+	if (!match)
+		snprintf(other, sizeof(other), "the driver failed: %s (errno %d)",
+			 strerror(err), err);
+	va_start(ap, fmt);
+	acl_vmm_vfail(match ? match->code : ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		      match ? match->rule : other, fmt, ap);
+	va_end(ap);
+	return acl_vmm_last_error;
+}
+
+const char *aclGetRecentErrMsg(void)
+{
+	return acl_vmm_errmsg[0] ? acl_vmm_errmsg : NULL;
+}
+
+aclError aclrtPeekAtLastError(aclrtLastErrLevel level)
+{
+	(void)level;
+	return acl_vmm_last_error;
+}
+
+aclError aclrtGetLastError(aclrtLastErrLevel level)
+{
+	aclError err = acl_vmm_last_error;
+
+	(void)level;
+	acl_vmm_last_error = ACL_SUCCESS;
+	return err;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libacl-vmm internals: shared by the library's files, never installed.
+ */
+#ifndef ACL_VMM_LIB_INTERNAL_H
+#define ACL_VMM_LIB_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "acl/acl.h"
+#include "linux/acl_vmm.h"
+
+#define ACL_VMM_GRANULE ((size_t)ACL_VMM_PAGE_SIZE)
+#define ACL_VMM_GRANULE_1G ((size_t)ACL_VMM_HUGE1G_PAGE_SIZE)
+
+/*
+ * The operations whose kernel errors errors.c translates: a kernel errno
+ * means a different rule, and so a different ACL code, for each.
+ */
+enum acl_vmm_op {
+	ACL_VMM_OP_ANY,
+	ACL_VMM_OP_OPEN,
+	ACL_VMM_OP_INFO,
+	ACL_VMM_OP_RESERVE,
+	ACL_VMM_OP_RELEASE,
+	ACL_VMM_OP_ALLOC,
+	ACL_VMM_OP_FREE,
+	ACL_VMM_OP_MAP,
+	ACL_VMM_OP_UNMAP,
+	ACL_VMM_OP_QUERY,
+	ACL_VMM_OP_QUERY_RANGE,
+};
+
+/* errors.c */
+aclError acl_vmm_fail(aclError code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+aclError acl_vmm_fail_errno(enum acl_vmm_op op, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* runtime.c */
+aclError acl_vmm_ready(const char *api);
+int acl_vmm_fd(void);
+uint32_t acl_vmm_device_count(void);
+aclError acl_vmm_current_device(const char *api, int32_t *device);
+aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device);
+int acl_vmm_ioctl(unsigned long request, void *arg);
+
+/* physical.c */
+aclError acl_vmm_check_prop(const char *api, const aclrtPhysicalMemProp *prop);
+size_t acl_vmm_attr_granularity(aclrtMemAttr attr);
+aclError acl_vmm_handle_id(const char *api, aclrtDrvMemHandle handle,
+			   uint32_t *id);
+
+#endif /* ACL_VMM_LIB_INTERNAL_H */

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Mapping physical memory into reservations: aclrtMapMem, aclrtUnmapMem.
+ */
+#include <stdint.h>
+
+#include "internal.h"
+
+aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
+		     aclrtDrvMemHandle handle, uint64_t flags)
+{
+	static const char api[] = "aclrtMapMem";
+	struct acl_vmm_map cmd = { .size = sizeof(cmd) };
+	aclError ret;
+	int err;
+
+	if (!virPtr || !handle)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !virPtr ? "virPtr" : "handle");
+	if (!size)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: size is 0", api);
+	if (flags)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: flags=%#llx: must be 0", api,
+				    (unsigned long long)flags);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	if (offset)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: offset=%zu: must be 0", api, offset);
+	ret = acl_vmm_handle_id(api, handle, &cmd.handle);
+	if (ret)
+		return ret;
+	cmd.addr = (uintptr_t)virPtr;
+	cmd.length = size;
+	err = acl_vmm_ioctl(ACL_VMM_MAP, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_MAP, err,
+					  "%s: virPtr=%p size=%zu handle=%p",
+					  api, virPtr, size, handle);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtUnmapMem(void *virPtr)
+{
+	static const char api[] = "aclrtUnmapMem";
+	struct acl_vmm_unmap cmd = { .size = sizeof(cmd) };
+	aclError ret;
+	int err;
+
+	if (!virPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: virPtr is NULL", api);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	cmd.addr = (uintptr_t)virPtr;
+	err = acl_vmm_ioctl(ACL_VMM_UNMAP, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_UNMAP, err,
+					  "%s: virPtr=%p", api, virPtr);
+	return ACL_SUCCESS;
+}

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Device memory the simple way: aclrtMalloc, aclrtFree, aclrtMemcpy,
+ * aclrtMemset, aclrtGetMemInfo, aclrtMemGetAddressRange.
+ *
+ * aclrtMalloc is a reservation (marked as a malloc block in the kernel),
+ * a handle of the current device and a mapping; the handle is freed at
+ * once, so that its memory goes with the mapping. aclrtFree asks the
+ * kernel what the pointer is, so the library keeps no table of blocks.
+ *
+ * Device memory is the process's own memory (shared virtual memory), so
+ * synchronous copies run on the CPU, after the kernel has confirmed that
+ * the device side of the copy is mapped device memory.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "internal.h"
+
+/*
+ * What the kernel knows of @ptr; with @length, also check that the whole
+ * of [ptr, ptr + length) is mapped. Returns 0 or an errno.
+ */
+static int acl_vmm_query_raw(void *ptr, size_t length, struct acl_vmm_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->addr = (uintptr_t)ptr;
+	if (length) {
+		q->flags = ACL_VMM_QUERY_RANGE;
+		q->length = length;
+	}
+	return acl_vmm_ioctl(ACL_VMM_QUERY, q);
+}
+
+static aclError acl_vmm_check_device_range(const char *api, const char *arg,
+					   const void *ptr, size_t count)
+{
+	struct acl_vmm_query q;
+	int err = acl_vmm_query_raw((void *)ptr, count, &q);
+
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_QUERY_RANGE, err,
+					  "%s: %s=%p count=%zu", api, arg,
+					  ptr, count);
+	return ACL_SUCCESS;
+}
+
+static size_t acl_vmm_policy_granularity(aclrtMemMallocPolicy policy)
+{
+	return policy == ACL_MEM_MALLOC_HUGE1G_ONLY ||
+	       policy == ACL_MEM_MALLOC_HUGE1G_ONLY_P2P ?
+	       ACL_VMM_GRANULE_1G : ACL_VMM_GRANULE;
+}
+
+aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)
+{
+	static const char api[] = "aclrtMalloc";
+	struct acl_vmm_reserve res = { .size = sizeof(res) };
+	struct acl_vmm_alloc alloc = { .size = sizeof(alloc) };
+	struct acl_vmm_map map = { .size = sizeof(map) };
+	struct acl_vmm_free fr = { .size = sizeof(fr) };
+	struct acl_vmm_unmap unmap = { .size = sizeof(unmap) };
+	struct acl_vmm_release rel = { .size = sizeof(rel) };
+	size_t granule;
+	int32_t device;
+	aclError ret;
+	int err;
+
+	if (!devPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: devPtr is NULL", api);
+	if (!size)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: size is 0", api);
+	if ((unsigned int)policy > ACL_MEM_MALLOC_HUGE1G_ONLY_P2P)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: policy=%u is not an aclrtMemMallocPolicy",
+				    api, (unsigned int)policy);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	ret = acl_vmm_current_device(api, &device);
+	if (ret)
+		return ret;
+	granule = acl_vmm_policy_granularity(policy);
+	if (size > ACL_VMM_VA_WINDOW_SIZE)
+		return acl_vmm_fail(ACL_ERROR_RT_MEMORY_ALLOCATION,
+				    "%s: size=%zu: out of memory", api, size);
+	size = (size + granule - 1) & ~(granule - 1);
+
+	res.flags = ACL_VMM_RESERVE_MALLOC;
+	res.length = size;
+	err = acl_vmm_ioctl(ACL_VMM_RESERVE, &res);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_RESERVE, err,
+					  "%s: size=%zu", api, size);
+	alloc.location = ACL_VMM_LOCATION_DEVICE;
+	alloc.location_id = device;
+	alloc.mem_attr = granule == ACL_VMM_GRANULE_1G ? ACL_HBM_MEM_HUGE1G :
+			 ACL_HBM_MEM_HUGE;
+	alloc.flags = granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0;
+	alloc.length = size;
+	err = acl_vmm_ioctl(ACL_VMM_ALLOC, &alloc);
+	if (err) {
+		ret = acl_vmm_fail_errno(ACL_VMM_OP_ALLOC, err,
+					 "%s: size=%zu device=%d", api, size,
+					 device);
+		goto err_release;
+	}
+	map.addr = res.addr;
+	map.length = size;
+	map.handle = alloc.handle;
+	err = acl_vmm_ioctl(ACL_VMM_MAP, &map);
+	if (err) {
+		ret = acl_vmm_fail_errno(ACL_VMM_OP_MAP, err, "%s: size=%zu",
+					 api, size);
+		goto err_free;
+	}
+	/* The memory now lives as long as the mapping. */
+	fr.handle = alloc.handle;
+	err = acl_vmm_ioctl(ACL_VMM_FREE, &fr);
+	if (err) {
+		ret = acl_vmm_fail_errno(ACL_VMM_OP_FREE, err, "%s: size=%zu",
+					 api, size);
+		goto err_unmap;
+	}
+	*devPtr = (void *)(uintptr_t)res.addr;
+	return ACL_SUCCESS;
+
+err_unmap:
+	unmap.addr = res.addr;
+	acl_vmm_ioctl(ACL_VMM_UNMAP, &unmap);
+err_free:
+	fr.handle = alloc.handle;
+	acl_vmm_ioctl(ACL_VMM_FREE, &fr);
+err_release:
+	rel.addr = res.addr;
+	acl_vmm_ioctl(ACL_VMM_RELEASE, &rel);
+	return ret;
+}
+
+aclError aclrtFree(void *devPtr)
+{
+	static const char api[] = "aclrtFree";
+	struct acl_vmm_unmap unmap = { .size = sizeof(unmap) };
+	struct acl_vmm_release rel = { .size = sizeof(rel) };
+	struct acl_vmm_query q;
+	aclError ret;
+	int err;
+
+	if (!devPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: devPtr is NULL", api);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	err = acl_vmm_query_raw(devPtr, 0, &q);
+	if (err || !(q.flags & ACL_VMM_QUERY_MALLOC) ||
+	    q.res_start != (uintptr_t)devPtr)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: devPtr=%p was not returned by aclrtMalloc (or is freed)",
+				    api, devPtr);
+	unmap.addr = q.res_start;
+	err = acl_vmm_ioctl(ACL_VMM_UNMAP, &unmap);
+	if (err && err != ENOENT)
+		return acl_vmm_fail_errno(ACL_VMM_OP_UNMAP, err,
+					  "%s: devPtr=%p", api, devPtr);
+	rel.addr = q.res_start;
+	err = acl_vmm_ioctl(ACL_VMM_RELEASE, &rel);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_RELEASE, err,
+					  "%s: devPtr=%p", api, devPtr);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count,
+		     aclrtMemcpyKind kind)
+{
+	static const char api[] = "aclrtMemcpy";
+	aclError ret;
+
+	if (!count)
+		return ACL_SUCCESS;
+	if (!dst || !src)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !dst ? "dst" : "src");
+	if (count > destMax)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: count=%zu exceeds destMax=%zu", api,
+				    count, destMax);
+	if ((unsigned int)kind > ACL_MEMCPY_HOST_TO_BUF_TO_DEVICE)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: kind=%u is not supported (ACL_MEMCPY_HOST_TO_HOST to ACL_MEMCPY_HOST_TO_BUF_TO_DEVICE are)",
+				    api, (unsigned int)kind);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	if (kind == ACL_MEMCPY_HOST_TO_DEVICE ||
+	    kind == ACL_MEMCPY_HOST_TO_BUF_TO_DEVICE ||
+	    kind == ACL_MEMCPY_DEVICE_TO_DEVICE) {
+		ret = acl_vmm_check_device_range(api, "dst", dst, count);
+		if (ret)
+			return ret;
+	}
+	if (kind == ACL_MEMCPY_DEVICE_TO_HOST ||
+	    kind == ACL_MEMCPY_DEVICE_TO_DEVICE) {
+		ret = acl_vmm_check_device_range(api, "src", src, count);
+		if (ret)
+			return ret;
+	}
+	memmove(dst, src, count);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count)
+{
+	static const char api[] = "aclrtMemset";
+	aclError ret;
+
+	if (!devPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: devPtr is NULL", api);
+	if (count > maxCount)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: count=%zu exceeds maxCount=%zu", api,
+				    count, maxCount);
+	if (!count)
+		return ACL_SUCCESS;
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	ret = acl_vmm_check_device_range(api, "devPtr", devPtr, count);
+	if (ret)
+		return ret;
+	memset(devPtr, value, count);
+	return ACL_SUCCESS;
+}
+
+static bool acl_vmm_attr_is_host(aclrtMemAttr attr)
+{
+	return attr == ACL_DDR_MEM || attr == ACL_DDR_MEM_HUGE ||
+	       attr == ACL_DDR_MEM_NORMAL || attr == ACL_DDR_MEM_P2P_HUGE ||
+	       attr == ACL_DDR_MEM_P2P_NORMAL;
+}
+
+aclError aclrtGetMemInfo(aclrtMemAttr attr, size_t *free, size_t *total)
+{
+	static const char api[] = "aclrtGetMemInfo";
+	struct acl_vmm_device_info info = { .size = sizeof(info) };
+	struct sysinfo si;
+	int32_t device;
+	aclError ret;
+	int err;
+
+	if (!free || !total)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !free ? "free" : "total");
+	if ((unsigned int)attr > ACL_MEM_P2P_HUGE1G)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: attr=%u is not an aclrtMemAttr", api,
+				    (unsigned int)attr);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	ret = acl_vmm_current_device(api, &device);
+	if (ret)
+		return ret;
+	if (acl_vmm_attr_is_host(attr)) {
+		if (sysinfo(&si))
+			return acl_vmm_fail(ACL_ERROR_RT_INTERNAL_ERROR,
+					    "%s: sysinfo failed", api);
+		*free = (size_t)si.freeram * si.mem_unit;
+		*total = (size_t)si.totalram * si.mem_unit;
+		return ACL_SUCCESS;
+	}
+	info.device = device;
+	err = acl_vmm_ioctl(ACL_VMM_DEVICE_INFO, &info);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_INFO, err,
+					  "%s: device=%d", api, device);
+	*free = info.capacity - info.used;
+	*total = info.capacity;
+	return ACL_SUCCESS;
+}
+
+aclError aclrtMemGetAddressRange(void *ptr, void **pbase, size_t *psize)
+{
+	static const char api[] = "aclrtMemGetAddressRange";
+	struct acl_vmm_query q;
+	aclError ret;
+	int err;
+
+	if (!ptr || !pbase || !psize)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !ptr ? "ptr" : !pbase ? "pbase" : "psize");
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	err = acl_vmm_query_raw(ptr, 0, &q);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_QUERY, err, "%s: ptr=%p",
+					  api, ptr);
+	if (!(q.flags & ACL_VMM_QUERY_MAPPED))
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: ptr=%p is reserved but not mapped",
+				    api, ptr);
+	*pbase = (void *)(uintptr_t)q.map_start;
+	*psize = q.map_length;
+	return ACL_SUCCESS;
+}

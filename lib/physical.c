@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Physical memory: aclrtMallocPhysical, aclrtFreePhysical,
+ * aclrtMemGetAllocationGranularity.
+ *
+ * An aclrtDrvMemHandle is the kernel's handle id (never 0) carried in the
+ * pointer.
+ */
+#include <stdint.h>
+
+#include "internal.h"
+
+#define ACL_VMM_MEM_ATTR_MAX ACL_MEM_P2P_HUGE1G
+
+size_t acl_vmm_attr_granularity(aclrtMemAttr attr)
+{
+	switch (attr) {
+	case ACL_HBM_MEM_HUGE1G:
+	case ACL_HBM_MEM_P2P_HUGE1G:
+	case ACL_MEM_HUGE1G:
+	case ACL_MEM_P2P_HUGE1G:
+		return ACL_VMM_GRANULE_1G;
+	default:
+		return ACL_VMM_GRANULE;
+	}
+}
+
+static bool acl_vmm_attr_is_ddr(aclrtMemAttr attr)
+{
+	return attr == ACL_DDR_MEM_HUGE || attr == ACL_DDR_MEM_NORMAL ||
+	       attr == ACL_DDR_MEM_P2P_HUGE || attr == ACL_DDR_MEM_P2P_NORMAL;
+}
+
+/* The ACL layer's checks of a property (ACL_ERROR_INVALID_PARAM). */
+aclError acl_vmm_check_prop(const char *api, const aclrtPhysicalMemProp *prop)
+{
+	unsigned int attr = prop->memAttr;
+	unsigned int type = prop->location.type;
+
+	if (prop->handleType != ACL_MEM_HANDLE_TYPE_NONE)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: prop->handleType=%u: only ACL_MEM_HANDLE_TYPE_NONE is supported",
+				    api, (unsigned int)prop->handleType);
+	if (prop->allocationType != ACL_MEM_ALLOCATION_TYPE_PINNED)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: prop->allocationType=%u: only ACL_MEM_ALLOCATION_TYPE_PINNED is supported",
+				    api, (unsigned int)prop->allocationType);
+	if (type != ACL_MEM_LOCATION_TYPE_HOST &&
+	    type != ACL_MEM_LOCATION_TYPE_DEVICE &&
+	    type != ACL_MEM_LOCATION_TYPE_HOST_NUMA)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: prop->location.type=%u: must be ACL_MEM_LOCATION_TYPE_DEVICE, _HOST or _HOST_NUMA",
+				    api, type);
+	if (attr > ACL_VMM_MEM_ATTR_MAX || attr == ACL_DDR_MEM ||
+	    attr == ACL_HBM_MEM || attr == ACL_HBM_MEM_P2P_HUGE ||
+	    attr == ACL_HBM_MEM_P2P_NORMAL || attr == ACL_HBM_MEM_P2P_HUGE1G)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: prop->memAttr=%u is not accepted for physical memory (ACL_DDR_MEM, ACL_HBM_MEM and ACL_HBM_MEM_P2P_* are not; values go up to %u)",
+				    api, attr, ACL_VMM_MEM_ATTR_MAX);
+	if (acl_vmm_attr_is_ddr(prop->memAttr) &&
+	    type == ACL_MEM_LOCATION_TYPE_DEVICE)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: prop->memAttr=%u is host (DDR) memory and cannot be located on a device",
+				    api, attr);
+	return ACL_SUCCESS;
+}
+
+aclError acl_vmm_handle_id(const char *api, aclrtDrvMemHandle handle,
+			   uint32_t *id)
+{
+	uintptr_t v = (uintptr_t)handle;
+
+	if (v > INT32_MAX)
+		return acl_vmm_fail(ACL_ERROR_RT_INVALID_HANDLE,
+				    "%s: handle %p was not returned by aclrtMallocPhysical",
+				    api, handle);
+	*id = (uint32_t)v;
+	return ACL_SUCCESS;
+}
+
+static uint32_t acl_vmm_location(aclrtMemLocationType type)
+{
+	switch (type) {
+	case ACL_MEM_LOCATION_TYPE_DEVICE:
+		return ACL_VMM_LOCATION_DEVICE;
+	case ACL_MEM_LOCATION_TYPE_HOST_NUMA:
+		return ACL_VMM_LOCATION_HOST_NUMA;
+	default:
+		return ACL_VMM_LOCATION_HOST;
+	}
+}
+
+aclError aclrtMallocPhysical(aclrtDrvMemHandle *handle, size_t size,
+			     const aclrtPhysicalMemProp *prop, uint64_t flags)
+{
+	static const char api[] = "aclrtMallocPhysical";
+	struct acl_vmm_alloc cmd = { .size = sizeof(cmd) };
+	size_t granule;
+	aclError ret;
+	int err;
+
+	if (!handle || !prop)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !handle ? "handle" : "prop");
+	if (!size)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: size is 0", api);
+	if (flags)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: flags=%#llx: must be 0", api,
+				    (unsigned long long)flags);
+	ret = acl_vmm_check_prop(api, prop);
+	if (ret)
+		return ret;
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	if (prop->reserve)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: prop->reserve=%#llx: must be 0", api,
+				    (unsigned long long)prop->reserve);
+	if (prop->location.type == ACL_MEM_LOCATION_TYPE_DEVICE) {
+		ret = acl_vmm_check_device(api, "prop->location.id",
+					   prop->location.id);
+		if (ret)
+			return ret;
+	}
+	granule = acl_vmm_attr_granularity(prop->memAttr);
+	if (size % granule)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: size=%zu is not a multiple of the granularity %zu of memAttr %u",
+				    api, size, granule,
+				    (unsigned int)prop->memAttr);
+
+	cmd.location = acl_vmm_location(prop->location.type);
+	cmd.location_id = prop->location.id;
+	cmd.mem_attr = prop->memAttr;
+	cmd.flags = granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0;
+	cmd.length = size;
+	err = acl_vmm_ioctl(ACL_VMM_ALLOC, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_ALLOC, err,
+					  "%s: size=%zu location.type=%u location.id=%u",
+					  api, size,
+					  (unsigned int)prop->location.type,
+					  prop->location.id);
+	*handle = (aclrtDrvMemHandle)(uintptr_t)cmd.handle;
+	return ACL_SUCCESS;
+}
+
+aclError aclrtFreePhysical(aclrtDrvMemHandle handle)
+{
+	static const char api[] = "aclrtFreePhysical";
+	struct acl_vmm_free cmd = { .size = sizeof(cmd) };
+	aclError ret;
+	int err;
+
+	if (!handle)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: handle is NULL", api);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	ret = acl_vmm_handle_id(api, handle, &cmd.handle);
+	if (ret)
+		return ret;
+	err = acl_vmm_ioctl(ACL_VMM_FREE, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_FREE, err,
+					  "%s: handle=%p", api, handle);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtMemGetAllocationGranularity(aclrtPhysicalMemProp *prop,
+					  aclrtMemGranularityOptions option,
+					  size_t *granularity)
+{
+	static const char api[] = "aclrtMemGetAllocationGranularity";
+	aclError ret;
+
+	if (!prop || !granularity)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !prop ? "prop" : "granularity");
+	ret = acl_vmm_check_prop(api, prop);
+	if (ret)
+		return ret;
+	if (option == ACL_RT_MEM_ALLOC_GRANULARITY_UNDEF)
+		return acl_vmm_fail(ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+				    "%s: option ACL_RT_MEM_ALLOC_GRANULARITY_UNDEF is not supported",
+				    api);
+	if (option != ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM &&
+	    option != ACL_RT_MEM_ALLOC_GRANULARITY_RECOMMENDED)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: option=%u: must be ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM or _RECOMMENDED",
+				    api, (unsigned int)option);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	if (prop->location.type == ACL_MEM_LOCATION_TYPE_DEVICE) {
+		ret = acl_vmm_check_device(api, "prop->location.id",
+					   prop->location.id);
+		if (ret)
+			return ret;
+	}
+	*granularity = acl_vmm_attr_granularity(prop->memAttr);
+	return ACL_SUCCESS;
+}

@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The runtime around the memory calls: aclInit and aclFinalize (which open
+ * and close /dev/acl_vmm), devices and contexts.
+ *
+ * State: the device file and the init count are process-wide, under
+ * acl_vmm_lock; contexts are process-wide objects in a list under the same
+ * lock; the current context is per thread, as in CANN. aclrtSetDevice
+ * makes the device's default context current, created at its first
+ * SetDevice and destroyed at the matching ResetDevice. A forked child
+ * starts uninitialized: the parent's device context is not its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define ACL_VMM_DEVICE_PATH "/dev/acl_vmm"
+
+struct acl_vmm_context {
+	struct acl_vmm_context *next;
+	int32_t device;
+	bool is_default;
+	unsigned int default_refs;
+};
+
+static pthread_mutex_t acl_vmm_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int acl_vmm_devfd = -1;
+static unsigned int acl_vmm_init_count;
+static bool acl_vmm_was_initialized;
+static uint32_t acl_vmm_num_devices;
+static struct acl_vmm_context *acl_vmm_contexts;
+static _Thread_local struct acl_vmm_context *acl_vmm_current;
+static pthread_once_t acl_vmm_atfork_once = PTHREAD_ONCE_INIT;
+
+int acl_vmm_fd(void)
+{
+	return atomic_load_explicit(&acl_vmm_devfd, memory_order_acquire);
+}
+
+uint32_t acl_vmm_device_count(void)
+{
+	return acl_vmm_num_devices;
+}
+
+/* An ioctl on the device; returns 0 or an errno. */
+int acl_vmm_ioctl(unsigned long request, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(acl_vmm_fd(), request, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? errno : 0;
+}
+
+/* Every call but aclInit needs an initialized library. */
+aclError acl_vmm_ready(const char *api)
+{
+	if (acl_vmm_fd() < 0)
+		return acl_vmm_fail(ACL_ERROR_UNINITIALIZE,
+				    "%s: the library is not initialized: call aclInit first",
+				    api);
+	return ACL_SUCCESS;
+}
+
+aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device)
+{
+	if (device < 0 || device >= (int64_t)acl_vmm_num_devices)
+		return acl_vmm_fail(ACL_ERROR_RT_INVALID_DEVICEID,
+				    "%s: %s=%lld is not a device: %u device(s), numbered from 0",
+				    api, arg, (long long)device, acl_vmm_num_devices);
+	return ACL_SUCCESS;
+}
+
+static struct acl_vmm_context *acl_vmm_context_find(const void *ptr);
+
+/*
+ * The calling thread's current context, if it is still alive (another
+ * thread may have destroyed it). Called with acl_vmm_lock held.
+ */
+static struct acl_vmm_context *acl_vmm_current_context(void)
+{
+	if (acl_vmm_current && !acl_vmm_context_find(acl_vmm_current))
+		acl_vmm_current = NULL;
+	return acl_vmm_current;
+}
+
+aclError acl_vmm_current_device(const char *api, int32_t *device)
+{
+	struct acl_vmm_context *c;
+
+	pthread_mutex_lock(&acl_vmm_lock);
+	c = acl_vmm_current_context();
+	if (c)
+		*device = c->device;
+	pthread_mutex_unlock(&acl_vmm_lock);
+	if (!c)
+		return acl_vmm_fail(ACL_ERROR_RT_CONTEXT_NULL,
+				    "%s: the thread has no current context: call aclrtSetDevice or aclrtSetCurrentContext first",
+				    api);
+	return ACL_SUCCESS;
+}
+
+static void acl_vmm_contexts_free(void)
+{
+	struct acl_vmm_context *c;
+
+	while ((c = acl_vmm_contexts)) {
+		acl_vmm_contexts = c->next;
+		free(c);
+	}
+	acl_vmm_current = NULL;
+}
+
+/* In a forked child: the device file belongs to the parent's context. */
+static void acl_vmm_atfork_child(void)
+{
+	int fd = acl_vmm_fd();
+
+	pthread_mutex_init(&acl_vmm_lock, NULL);
+	if (fd >= 0)
+		close(fd);
+	atomic_store(&acl_vmm_devfd, -1);
+	acl_vmm_init_count = 0;
+	acl_vmm_was_initialized = false;
+	acl_vmm_contexts_free();
+}
+
+static void acl_vmm_register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, acl_vmm_atfork_child);
+}
+
+static aclError acl_vmm_open_device(void)
+{
+	const char *path = getenv("ACL_VMM_DEVICE");
+	struct acl_vmm_info info = { .size = sizeof(info) };
+	int fd, err;
+
+	if (!path || !*path)
+		path = ACL_VMM_DEVICE_PATH;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return acl_vmm_fail_errno(ACL_VMM_OP_OPEN, errno,
+					  "aclInit: cannot open %s", path);
+	if (ioctl(fd, ACL_VMM_GET_INFO, &info) < 0) {
+		err = errno;
+		close(fd);
+		return acl_vmm_fail_errno(ACL_VMM_OP_INFO, err,
+					  "aclInit: %s does not answer as acl_vmm",
+					  path);
+	}
+	acl_vmm_num_devices = info.num_devices;
+	atomic_store_explicit(&acl_vmm_devfd, fd, memory_order_release);
+	return ACL_SUCCESS;
+}
+
+aclError aclInit(const char *configPath)
+{
+	aclError ret = ACL_SUCCESS;
+
+	pthread_once(&acl_vmm_atfork_once, acl_vmm_register_atfork);
+	if (configPath && *configPath && access(configPath, R_OK))
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclInit: configPath \"%s\" cannot be read: %s",
+				    configPath, strerror(errno));
+	pthread_mutex_lock(&acl_vmm_lock);
+	if (acl_vmm_init_count) {
+		acl_vmm_init_count++;
+		ret = acl_vmm_fail(ACL_ERROR_REPEAT_INITIALIZE,
+				   "aclInit: already initialized (aclInit calls are counted; call aclFinalize as often)");
+	} else {
+		ret = acl_vmm_open_device();
+		if (ret == ACL_SUCCESS) {
+			acl_vmm_init_count = 1;
+			acl_vmm_was_initialized = true;
+		}
+	}
+	pthread_mutex_unlock(&acl_vmm_lock);
+	return ret;
+}
+
+aclError aclFinalize(void)
+{
+	aclError ret = ACL_SUCCESS;
+
+	pthread_mutex_lock(&acl_vmm_lock);
+	if (!acl_vmm_init_count) {
+		ret = acl_vmm_was_initialized ?
+		      acl_vmm_fail(ACL_ERROR_REPEAT_FINALIZE,
+				   "aclFinalize: already finalized") :
+		      acl_vmm_fail(ACL_ERROR_UNINITIALIZE,
+				   "aclFinalize: the library was never initialized");
+	} else if (!--acl_vmm_init_count) {
+		/* Closing the device frees everything the process held. */
+		close(acl_vmm_fd());
+		atomic_store(&acl_vmm_devfd, -1);
+		acl_vmm_contexts_free();
+	}
+	pthread_mutex_unlock(&acl_vmm_lock);
+	return ret;
+}
+
+aclError aclrtGetVersion(int32_t *majorVersion, int32_t *minorVersion,
+			 int32_t *patchVersion)
+{
+	if (!majorVersion || !minorVersion || !patchVersion)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtGetVersion: majorVersion, minorVersion and patchVersion must not be NULL");
+	*majorVersion = ACL_MAJOR_VERSION;
+	*minorVersion = ACL_MINOR_VERSION;
+	*patchVersion = ACL_PATCH_VERSION;
+	return ACL_SUCCESS;
+}
+
+aclError aclrtGetDeviceCount(uint32_t *count)
+{
+	aclError ret;
+
+	if (!count)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtGetDeviceCount: count is NULL");
+	ret = acl_vmm_ready("aclrtGetDeviceCount");
+	if (ret)
+		return ret;
+	*count = acl_vmm_num_devices;
+	return ACL_SUCCESS;
+}
+
+static struct acl_vmm_context *acl_vmm_context_new(int32_t device, bool is_default)
+{
+	struct acl_vmm_context *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->device = device;
+	c->is_default = is_default;
+	c->next = acl_vmm_contexts;
+	acl_vmm_contexts = c;
+	return c;
+}
+
+static void acl_vmm_context_unlink(struct acl_vmm_context *c)
+{
+	struct acl_vmm_context **p;
+
+	for (p = &acl_vmm_contexts; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	if (acl_vmm_current == c)
+		acl_vmm_current = NULL;
+	free(c);
+}
+
+/* The context @ptr names, or NULL: userspace pointers are checked first. */
+static struct acl_vmm_context *acl_vmm_context_find(const void *ptr)
+{
+	struct acl_vmm_context *c;
+
+	for (c = acl_vmm_contexts; c; c = c->next)
+		if (c == ptr)
+			return c;
+	return NULL;
+}
+
+static struct acl_vmm_context *acl_vmm_default_context(int32_t device)
+{
+	struct acl_vmm_context *c;
+
+	for (c = acl_vmm_contexts; c; c = c->next)
+		if (c->is_default && c->device == device)
+			return c;
+	return NULL;
+}
+
+aclError aclrtSetDevice(int32_t deviceId)
+{
+	struct acl_vmm_context *c;
+	aclError ret;
+
+	ret = acl_vmm_ready("aclrtSetDevice");
+	if (ret)
+		return ret;
+	ret = acl_vmm_check_device("aclrtSetDevice", "deviceId", deviceId);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&acl_vmm_lock);
+	c = acl_vmm_default_context(deviceId);
+	if (!c)
+		c = acl_vmm_context_new(deviceId, true);
+	if (c) {
+		c->default_refs++;
+		acl_vmm_current = c;
+	}
+	pthread_mutex_unlock(&acl_vmm_lock);
+	if (!c)
+		return acl_vmm_fail(ACL_ERROR_BAD_ALLOC,
+				    "aclrtSetDevice: out of host memory");
+	return ACL_SUCCESS;
+}
+
+aclError aclrtResetDevice(int32_t deviceId)
+{
+	struct acl_vmm_context *c;
+	aclError ret;
+
+	ret = acl_vmm_ready("aclrtResetDevice");
+	if (ret)
+		return ret;
+	ret = acl_vmm_check_device("aclrtResetDevice", "deviceId", deviceId);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&acl_vmm_lock);
+	c = acl_vmm_default_context(deviceId);
+	if (c && !--c->default_refs)
+		acl_vmm_context_unlink(c);
+	pthread_mutex_unlock(&acl_vmm_lock);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtGetDevice(int32_t *deviceId)
+{
+	aclError ret;
+
+	if (!deviceId)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtGetDevice: deviceId is NULL");
+	ret = acl_vmm_ready("aclrtGetDevice");
+	if (ret)
+		return ret;
+	return acl_vmm_current_device("aclrtGetDevice", deviceId);
+}
+
+aclError aclrtCreateContext(aclrtContext *context, int32_t deviceId)
+{
+	struct acl_vmm_context *c;
+	aclError ret;
+
+	if (!context)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtCreateContext: context is NULL");
+	ret = acl_vmm_ready("aclrtCreateContext");
+	if (ret)
+		return ret;
+	ret = acl_vmm_check_device("aclrtCreateContext", "deviceId", deviceId);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&acl_vmm_lock);
+	c = acl_vmm_context_new(deviceId, false);
+	if (c)
+		acl_vmm_current = c;
+	pthread_mutex_unlock(&acl_vmm_lock);
+	if (!c)
+		return acl_vmm_fail(ACL_ERROR_BAD_ALLOC,
+				    "aclrtCreateContext: out of host memory");
+	*context = c;
+	return ACL_SUCCESS;
+}
+
+aclError aclrtDestroyContext(aclrtContext context)
+{
+	struct acl_vmm_context *c;
+	aclError ret = ACL_SUCCESS;
+
+	if (!context)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtDestroyContext: context is NULL");
+	pthread_mutex_lock(&acl_vmm_lock);
+	c = acl_vmm_context_find(context);
+	if (!c || c->is_default)
+		ret = acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				   "aclrtDestroyContext: context %p was not created by aclrtCreateContext, or is destroyed",
+				   context);
+	else
+		acl_vmm_context_unlink(c);
+	pthread_mutex_unlock(&acl_vmm_lock);
+	return ret;
+}
+
+aclError aclrtSetCurrentContext(aclrtContext context)
+{
+	struct acl_vmm_context *c;
+
+	if (!context)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtSetCurrentContext: context is NULL");
+	pthread_mutex_lock(&acl_vmm_lock);
+	c = acl_vmm_context_find(context);
+	if (c)
+		acl_vmm_current = c;
+	pthread_mutex_unlock(&acl_vmm_lock);
+	if (!c)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "aclrtSetCurrentContext: context %p is not a live context",
+				    context);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtGetCurrentContext(aclrtContext *context)
+{
+	if (!context)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtGetCurrentContext: context is NULL");
+	pthread_mutex_lock(&acl_vmm_lock);
+	*context = acl_vmm_current_context();
+	pthread_mutex_unlock(&acl_vmm_lock);
+	if (!*context)
+		return acl_vmm_fail(ACL_ERROR_RT_CONTEXT_NULL,
+				    "aclrtGetCurrentContext: the thread has no current context");
+	return ACL_SUCCESS;
+}
