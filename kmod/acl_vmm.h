@@ -259,6 +259,7 @@ int acl_vmm_ioctl_free(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_mmap(struct file *filp, struct vm_area_struct *vma);
 int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_reset(struct acl_vmm_ucmd *ucmd);
 
 /* mapping.c */
 void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);

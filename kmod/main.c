@@ -65,6 +65,7 @@ union acl_vmm_ucmd_buffer {
 	struct acl_vmm_map map;
 	struct acl_vmm_unmap unmap;
 	struct acl_vmm_query query;
+	struct acl_vmm_reset reset;
 };
 
 /**
@@ -110,6 +111,8 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 			 struct acl_vmm_unmap, addr),
 	ACL_VMM_IOCTL_OP(ACL_VMM_QUERY, acl_vmm_ioctl_query,
 			 struct acl_vmm_query, device),
+	ACL_VMM_IOCTL_OP(ACL_VMM_RESET, acl_vmm_ioctl_reset,
+			 struct acl_vmm_reset, flags),
 };
 
 static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,

@@ -112,8 +112,10 @@ static int __acl_vmm_handle_free(struct acl_vmm_ctx *ctx,
 }
 
 /**
- * acl_vmm_handles_destroy() - destroy every handle of a closing context
+ * acl_vmm_handles_destroy() - destroy every handle of a context
  * @ctx: the context; no mapping is left in it
+ *
+ * Called at release, or with @ctx->lock held by ACL_VMM_RESET.
  */
 void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx)
 {

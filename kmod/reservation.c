@@ -349,3 +349,58 @@ int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd)
 	}
 	return ret;
 }
+
+/**
+ * acl_vmm_ioctl_reset() - ACL_VMM_RESET: release and free everything
+ * @ucmd: the call
+ *
+ * Releases the reservations one by one (their close callback unmaps what
+ * they hold), then destroys every handle.
+ *
+ * Return: 0 or a negative errno (-EINTR when a fatal signal stops it: the
+ * process is exiting and exit frees the rest).
+ */
+int acl_vmm_ioctl_reset(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_reset *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_reservation *res;
+	struct acl_vmm_va_node *node;
+	unsigned long start = 0, length;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (mutex_lock_killable(&ctx->reserve_lock))
+		return -EINTR;
+	for (;;) {
+		mutex_lock(&ctx->lock);
+		node = acl_vmm_va_first(&ctx->vs.reservations, 0, ULONG_MAX);
+		res = acl_vmm_res(node);
+		/* The reservation just unmapped is still here: a broken invariant. */
+		if (WARN_ON_ONCE(res && start && res->va.start == start &&
+				 res->state == ACL_VMM_RES_DYING)) {
+			mutex_unlock(&ctx->lock);
+			ret = -EBUSY;
+			break;
+		}
+		if (res) {
+			res->state = ACL_VMM_RES_DYING;
+			start = res->va.start;
+			length = res->va.last - res->va.start + 1;
+		}
+		mutex_unlock(&ctx->lock);
+		if (!res)
+			break;
+		ret = vm_munmap(start, length);
+		if (ret)
+			break;
+	}
+	if (!ret) {
+		mutex_lock(&ctx->lock);
+		acl_vmm_handles_destroy(ctx);
+		mutex_unlock(&ctx->lock);
+	}
+	mutex_unlock(&ctx->reserve_lock);
+	return ret;
+}

@@ -200,7 +200,18 @@ aclError aclFinalize(void)
 		      acl_vmm_fail(ACL_ERROR_UNINITIALIZE,
 				   "aclFinalize: the library was never initialized");
 	} else if (!--acl_vmm_init_count) {
-		/* Closing the device frees everything the process held. */
+		struct acl_vmm_reset reset = { .size = sizeof(reset) };
+		int err;
+
+		/*
+		 * Release and free everything the process holds, then close:
+		 * reservations, like any mmap(), outlive the descriptor.
+		 */
+		err = acl_vmm_ioctl(ACL_VMM_RESET, &reset);
+		if (err)
+			ret = acl_vmm_fail(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+					   "aclFinalize: the driver could not release everything: %s",
+					   strerror(err));
 		close(acl_vmm_fd());
 		atomic_store(&acl_vmm_devfd, -1);
 		acl_vmm_contexts_free();

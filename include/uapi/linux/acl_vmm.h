@@ -44,6 +44,7 @@ enum {
 	ACL_VMM_CMD_MAP,
 	ACL_VMM_CMD_UNMAP,
 	ACL_VMM_CMD_QUERY,
+	ACL_VMM_CMD_RESET,
 };
 
 /**
@@ -291,6 +292,22 @@ struct acl_vmm_query {
 	__u32 device;
 };
 #define ACL_VMM_QUERY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_QUERY)
+
+/**
+ * struct acl_vmm_reset - ioctl(ACL_VMM_RESET)
+ * @size: sizeof(struct acl_vmm_reset)
+ * @flags: must be 0
+ *
+ * Releases every reservation (unmapping what is mapped in it) and frees
+ * every handle of the context, as aclFinalize does. Closing the file alone
+ * does not: like any mmap(), reservations outlive the descriptor, until
+ * they are released or the process exits.
+ */
+struct acl_vmm_reset {
+	__u32 size;
+	__u32 flags;
+};
+#define ACL_VMM_RESET _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RESET)
 
 #define ACL_VMM_DEVICE_HOST 0xffffffffU
 

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the acl_vmm selftests (kselftest_harness.h tests that
+ * run in QEMU with acl_vmm.ko loaded).
+ */
+#ifndef ACL_VMM_SELFTEST_H
+#define ACL_VMM_SELFTEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "acl/acl.h"
+#include "linux/acl_vmm.h"
+#include "kselftest_harness.h"
+
+#define MIB (1UL << 20)
+#define GIB (1UL << 30)
+#define PAGE_2M (2 * MIB)
+#define WINDOW_START ((uintptr_t)ACL_VMM_VA_WINDOW_START)
+#define WINDOW_END ((uintptr_t)(ACL_VMM_VA_WINDOW_START + ACL_VMM_VA_WINDOW_SIZE))
+
+static inline const char *acl_msg(void)
+{
+	const char *m = aclGetRecentErrMsg();
+
+	return m ? m : "(no message)";
+}
+
+/* An ACL call returns @code; on failure the log shows its message. */
+#define EXPECT_ACL(code, expr) \
+	EXPECT_EQ((int)(code), (int)(expr)) { TH_LOG("%s: %s", #expr, acl_msg()); }
+#define ASSERT_ACL(code, expr) \
+	ASSERT_EQ((int)(code), (int)(expr)) { TH_LOG("%s: %s", #expr, acl_msg()); }
+#define ASSERT_OK(expr) ASSERT_ACL(ACL_SUCCESS, expr)
+
+/* The thread's last error message names @what (an argument, a rule). */
+#define EXPECT_MSG(what) \
+	EXPECT_TRUE(strstr(acl_msg(), (what)) != NULL) { \
+		TH_LOG("message \"%s\" does not name \"%s\"", acl_msg(), (what)); }
+
+/* Fails with @code and a message naming @what. */
+#define EXPECT_ACL_MSG(code, what, expr) \
+	do { EXPECT_ACL(code, expr); EXPECT_MSG(what); } while (0)
+
+static inline aclrtPhysicalMemProp device_prop(uint32_t device, aclrtMemAttr attr)
+{
+	aclrtPhysicalMemProp prop = {
+		.handleType = ACL_MEM_HANDLE_TYPE_NONE,
+		.allocationType = ACL_MEM_ALLOCATION_TYPE_PINNED,
+		.memAttr = attr,
+		.location = { .id = device, .type = ACL_MEM_LOCATION_TYPE_DEVICE },
+		.reserve = 0,
+	};
+	return prop;
+}
+
+static inline aclrtPhysicalMemProp host_prop(void)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_MEM_HUGE);
+
+	prop.location.type = ACL_MEM_LOCATION_TYPE_HOST;
+	return prop;
+}
+
+/* Free device memory, in bytes, as aclrtGetMemInfo reports it. */
+static inline size_t device_free(int32_t device)
+{
+	size_t free_mem = 0, total = 0;
+	int32_t cur = -1;
+
+	if (aclrtGetDevice(&cur) != ACL_SUCCESS || cur != device)
+		aclrtSetDevice(device);
+	aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, &total);
+	if (cur >= 0 && cur != device)
+		aclrtSetDevice(cur);
+	return free_mem;
+}
+
+/* Raw device usage, read on a file of its own (works without aclInit). */
+static inline uint64_t device_used_raw(uint32_t device)
+{
+	struct acl_vmm_device_info info = { .size = sizeof(info), .device = device };
+	int fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	uint64_t used = UINT64_MAX;
+
+	if (fd < 0)
+		return used;
+	if (!ioctl(fd, ACL_VMM_DEVICE_INFO, &info))
+		used = info.used;
+	close(fd);
+	return used;
+}
+
+static inline void fill_pattern(void *p, size_t size, uint64_t seed)
+{
+	uint64_t *w = p;
+
+	for (size_t i = 0; i < size / 8; i += 512)
+		w[i] = seed ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static inline bool check_pattern(const void *p, size_t size, uint64_t seed)
+{
+	const uint64_t *w = p;
+
+	for (size_t i = 0; i < size / 8; i += 512)
+		if (w[i] != (seed ^ (i * 0x9e3779b97f4a7c15ULL)))
+			return false;
+	return true;
+}
+
+/*
+ * Whether touching @addr faults (SIGSEGV or SIGBUS): the access runs in
+ * this thread, with a handler that jumps back.
+ */
+static __thread sigjmp_buf probe_jmp;
+static __thread volatile int probe_armed;
+
+static inline void probe_handler(int sig)
+{
+	if (probe_armed)
+		siglongjmp(probe_jmp, sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static inline int probe_access(volatile char *addr, bool write)
+{
+	struct sigaction sa = { .sa_handler = probe_handler };
+	int sig;
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sig = sigsetjmp(probe_jmp, 1);
+	if (!sig) {
+		probe_armed = 1;
+		if (write)
+			*addr = 1;
+		else
+			(void)*addr;
+	}
+	probe_armed = 0;
+	return sig;
+}
+
+/*
+ * The fixture of most tests: the library initialized with device 0
+ * current; at teardown, after aclFinalize, both devices must be back to
+ * the usage they had before the test: nothing is left behind.
+ */
+#define ACL_FIXTURE(name)                                                     \
+	FIXTURE(name) {                                                       \
+		uint64_t used0[2];                                            \
+	};                                                                    \
+	FIXTURE_SETUP(name)                                                   \
+	{                                                                     \
+		self->used0[0] = device_used_raw(0);                          \
+		self->used0[1] = device_used_raw(1);                          \
+		ASSERT_OK(aclInit(NULL));                                     \
+		ASSERT_OK(aclrtSetDevice(0));                                 \
+	}                                                                     \
+	FIXTURE_TEARDOWN(name)                                                \
+	{                                                                     \
+		EXPECT_OK(aclFinalize());                                     \
+		EXPECT_EQ(self->used0[0], device_used_raw(0));                \
+		EXPECT_EQ(self->used0[1], device_used_raw(1));                \
+	}
+
+#define EXPECT_OK(expr) EXPECT_ACL(ACL_SUCCESS, expr)
+
+/* Reserve @size bytes anywhere, or fail the test. */
+#define RESERVE(ptr, size) ASSERT_OK(aclrtReserveMemAddress((void **)&(ptr), (size), 0, NULL, 0))
+
+/* Allocate @size bytes of ACL_HBM_MEM_HUGE on @device, or fail the test. */
+#define MALLOC_PHYS(handle, size, device)                                     \
+	do {                                                                  \
+		aclrtPhysicalMemProp _p = device_prop((device), ACL_HBM_MEM_HUGE); \
+		ASSERT_OK(aclrtMallocPhysical(&(handle), (size), &_p, 0));    \
+	} while (0)
+
+#endif /* ACL_VMM_SELFTEST_H */
