@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aclrtMapMem and aclrtUnmapMem: every rule of the contract, and what the
+ * CPU sees at the mapped addresses.
+ */
+#include <pthread.h>
+
+#include "acl_test.h"
+
+FIXTURE(map) {
+	uint64_t used0[2];
+	char *va;		/* a reservation of 16 x 2 MiB */
+	aclrtDrvMemHandle h;	/* 4 MiB of device 0 */
+};
+
+FIXTURE_SETUP(map)
+{
+	self->used0[0] = device_used_raw(0);
+	self->used0[1] = device_used_raw(1);
+	ASSERT_OK(aclInit(NULL));
+	ASSERT_OK(aclrtSetDevice(0));
+	RESERVE(self->va, 16 * PAGE_2M);
+	MALLOC_PHYS(self->h, 2 * PAGE_2M, 0);
+}
+
+FIXTURE_TEARDOWN(map)
+{
+	EXPECT_OK(aclFinalize());
+	EXPECT_EQ(self->used0[0], device_used_raw(0));
+	EXPECT_EQ(self->used0[1], device_used_raw(1));
+}
+
+TEST_F(map, null_arguments)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "virPtr",
+		       aclrtMapMem(NULL, 2 * PAGE_2M, 0, self->h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "handle",
+		       aclrtMapMem(self->va, 2 * PAGE_2M, 0, NULL, 0));
+}
+
+TEST_F(map, zero_size)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "size", aclrtMapMem(self->va, 0, 0, self->h, 0));
+}
+
+TEST_F(map, nonzero_flags)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "flags",
+		       aclrtMapMem(self->va, 2 * PAGE_2M, 0, self->h, 1));
+}
+
+TEST_F(map, nonzero_offset)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "offset",
+		       aclrtMapMem(self->va, PAGE_2M, PAGE_2M, self->h, 0));
+}
+
+TEST_F(map, misaligned_va)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "multiples",
+		       aclrtMapMem(self->va + MIB, 2 * PAGE_2M, 0, self->h, 0));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		   aclrtMapMem(self->va + 4096, PAGE_2M, 0, self->h, 0));
+}
+
+TEST_F(map, size_not_granular)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "multiples",
+		       aclrtMapMem(self->va, 3 * MIB, 0, self->h, 0));
+}
+
+TEST_F(map, size_exceeds_handle)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "exceeds",
+		       aclrtMapMem(self->va, 3 * PAGE_2M, 0, self->h, 0));
+}
+
+/* A prefix of the handle may be mapped. */
+TEST_F(map, prefix)
+{
+	ASSERT_OK(aclrtMapMem(self->va, PAGE_2M, 0, self->h, 0));
+	self->va[PAGE_2M - 1] = 3;
+	EXPECT_EQ(SIGBUS, probe_access(self->va + PAGE_2M, false));
+	EXPECT_OK(aclrtUnmapMem(self->va));
+}
+
+TEST_F(map, outside_reservation)
+{
+	char *other;
+
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "reservation",
+		       aclrtMapMem((void *)(WINDOW_START - GIB), 2 * PAGE_2M, 0, self->h, 0));
+	/* Crossing the reservation's end. */
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		   aclrtMapMem(self->va + 15 * PAGE_2M, 2 * PAGE_2M, 0, self->h, 0));
+	/* Across two reservations, even adjacent ones. */
+	ASSERT_OK(aclrtReserveMemAddress((void **)&other, PAGE_2M, 0, NULL, 0));
+	if (other == self->va + 16 * PAGE_2M)
+		EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+			   aclrtMapMem(self->va + 15 * PAGE_2M, 2 * PAGE_2M, 0, self->h, 0));
+	EXPECT_OK(aclrtReleaseMemAddress(other));
+}
+
+TEST_F(map, already_mapped)
+{
+	aclrtDrvMemHandle h2;
+
+	MALLOC_PHYS(h2, 2 * PAGE_2M, 0);
+	ASSERT_OK(aclrtMapMem(self->va + 2 * PAGE_2M, 2 * PAGE_2M, 0, self->h, 0));
+	fill_pattern(self->va + 2 * PAGE_2M, 2 * PAGE_2M, 1);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "already mapped",
+		       aclrtMapMem(self->va + 2 * PAGE_2M, 2 * PAGE_2M, 0, h2, 0));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		   aclrtMapMem(self->va + PAGE_2M, 2 * PAGE_2M, 0, h2, 0));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		   aclrtMapMem(self->va + 3 * PAGE_2M, 2 * PAGE_2M, 0, h2, 0));
+	/* Nothing changed. */
+	EXPECT_TRUE(check_pattern(self->va + 2 * PAGE_2M, 2 * PAGE_2M, 1));
+	EXPECT_OK(aclrtMapMem(self->va + 4 * PAGE_2M, 2 * PAGE_2M, 0, h2, 0));
+	EXPECT_OK(aclrtUnmapMem(self->va + 2 * PAGE_2M));
+	EXPECT_OK(aclrtUnmapMem(self->va + 4 * PAGE_2M));
+	EXPECT_OK(aclrtFreePhysical(h2));
+}
+
+TEST_F(map, unknown_handle)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle",
+		       aclrtMapMem(self->va, PAGE_2M, 0, (aclrtDrvMemHandle)(uintptr_t)777, 0));
+	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE,
+		   aclrtMapMem(self->va, PAGE_2M, 0, (aclrtDrvMemHandle)self, 0));
+}
+
+/* One device per reservation: the first mapping decides. */
+TEST_F(map, other_device)
+{
+	aclrtDrvMemHandle h1, hh;
+	aclrtPhysicalMemProp host = host_prop();
+
+	MALLOC_PHYS(h1, PAGE_2M, 1);
+	ASSERT_OK(aclrtMallocPhysical(&hh, PAGE_2M, &host, 0));
+	ASSERT_OK(aclrtMapMem(self->va, PAGE_2M, 0, self->h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "device",
+		       aclrtMapMem(self->va + 4 * PAGE_2M, PAGE_2M, 0, h1, 0));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		   aclrtMapMem(self->va + 4 * PAGE_2M, PAGE_2M, 0, hh, 0));
+	EXPECT_OK(aclrtUnmapMem(self->va));
+	/* Empty again: another device may come in. */
+	EXPECT_OK(aclrtMapMem(self->va + 4 * PAGE_2M, PAGE_2M, 0, h1, 0));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtMapMem(self->va, PAGE_2M, 0, self->h, 0));
+	EXPECT_OK(aclrtUnmapMem(self->va + 4 * PAGE_2M));
+	EXPECT_OK(aclrtFreePhysical(h1));
+	EXPECT_OK(aclrtFreePhysical(hh));
+}
+
+/* Many handles at offsets inside one reservation: the normal use. */
+TEST_F(map, many_handles_one_reservation)
+{
+	aclrtDrvMemHandle h[16];
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		MALLOC_PHYS(h[i], PAGE_2M, 0);
+		ASSERT_OK(aclrtMapMem(self->va + i * PAGE_2M, PAGE_2M, 0, h[i], 0));
+		fill_pattern(self->va + i * PAGE_2M, PAGE_2M, i);
+	}
+	for (i = 0; i < 16; i++) {
+		EXPECT_TRUE(check_pattern(self->va + i * PAGE_2M, PAGE_2M, i));
+		EXPECT_OK(aclrtUnmapMem(self->va + i * PAGE_2M));
+		EXPECT_OK(aclrtFreePhysical(h[i]));
+	}
+}
+
+/* Two mappings of one handle see the same bytes. */
+TEST_F(map, same_bytes_at_two_addresses)
+{
+	/* Volatile: the compiler must not reorder accesses it sees as distinct. */
+	volatile char *a = self->va, *b = self->va + 8 * PAGE_2M;
+
+	ASSERT_OK(aclrtMapMem((char *)a, 2 * PAGE_2M, 0, self->h, 0));
+	ASSERT_OK(aclrtMapMem((char *)b, 2 * PAGE_2M, 0, self->h, 0));
+	fill_pattern((char *)a, 2 * PAGE_2M, 42);
+	EXPECT_TRUE(check_pattern((char *)b, 2 * PAGE_2M, 42));
+	b[12345] = 'x';
+	EXPECT_EQ('x', a[12345]);
+	a[54321] = 'y';
+	EXPECT_EQ('y', b[54321]);
+	EXPECT_OK(aclrtUnmapMem((char *)a));
+	EXPECT_EQ('x', b[12345]);
+	EXPECT_OK(aclrtUnmapMem((char *)b));
+}
+
+/* Data survives unmap and re-map elsewhere, in another reservation too. */
+TEST_F(map, data_survives_remap)
+{
+	char *other;
+
+	ASSERT_OK(aclrtMapMem(self->va, 2 * PAGE_2M, 0, self->h, 0));
+	fill_pattern(self->va, 2 * PAGE_2M, 7);
+	ASSERT_OK(aclrtUnmapMem(self->va));
+	ASSERT_OK(aclrtMapMem(self->va + 6 * PAGE_2M, 2 * PAGE_2M, 0, self->h, 0));
+	EXPECT_TRUE(check_pattern(self->va + 6 * PAGE_2M, 2 * PAGE_2M, 7));
+	ASSERT_OK(aclrtUnmapMem(self->va + 6 * PAGE_2M));
+	RESERVE(other, 2 * PAGE_2M);
+	ASSERT_OK(aclrtMapMem(other, 2 * PAGE_2M, 0, self->h, 0));
+	EXPECT_TRUE(check_pattern(other, 2 * PAGE_2M, 7));
+	EXPECT_OK(aclrtUnmapMem(other));
+	EXPECT_OK(aclrtReleaseMemAddress(other));
+}
+
+TEST_F(map, unmap_null)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "virPtr", aclrtUnmapMem(NULL));
+}
+
+TEST_F(map, unmap_not_start)
+{
+	ASSERT_OK(aclrtMapMem(self->va, 2 * PAGE_2M, 0, self->h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "start of a mapping",
+		       aclrtUnmapMem(self->va + PAGE_2M));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtUnmapMem(self->va + 1));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtUnmapMem(self->va + 4 * PAGE_2M));
+	/* Still mapped, whole. */
+	self->va[2 * PAGE_2M - 1] = 1;
+	EXPECT_OK(aclrtUnmapMem(self->va));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtUnmapMem(self->va));
+}
+
+/* Reserved but unmapped addresses fault; unmapped ones fault at once. */
+TEST_F(map, unmapped_access_faults)
+{
+	EXPECT_EQ(SIGBUS, probe_access(self->va, false));
+	ASSERT_OK(aclrtMapMem(self->va, 2 * PAGE_2M, 0, self->h, 0));
+	EXPECT_EQ(0, probe_access(self->va, true));
+	EXPECT_EQ(0, probe_access(self->va + 2 * PAGE_2M - 1, false));
+	EXPECT_OK(aclrtUnmapMem(self->va));
+	EXPECT_EQ(SIGBUS, probe_access(self->va, false));
+	EXPECT_EQ(SIGBUS, probe_access(self->va + 2 * PAGE_2M - 1, true));
+}
+
+struct reader {
+	volatile char *addr;
+	volatile int go;
+	int sig;
+};
+
+static void *read_after_unmap(void *arg)
+{
+	struct reader *r = arg;
+
+	(void)*r->addr;		/* the page is in this thread's TLB */
+	while (!r->go)
+		;
+	r->sig = probe_access(r->addr, false);
+	return NULL;
+}
+
+/* After unmap returns, no other thread can reach the memory. */
+TEST_F(map, unmap_seen_by_other_threads)
+{
+	struct reader r = { .addr = self->va + 100 };
+	pthread_t t;
+
+	ASSERT_OK(aclrtMapMem(self->va, 2 * PAGE_2M, 0, self->h, 0));
+	self->va[100] = 1;
+	ASSERT_EQ(0, pthread_create(&t, NULL, read_after_unmap, &r));
+	usleep(10000);
+	ASSERT_OK(aclrtUnmapMem(self->va));
+	r.go = 1;
+	pthread_join(t, NULL);
+	EXPECT_EQ(SIGBUS, r.sig);
+}
+
+/* 2 MiB chunks are mapped with one PMD entry each. */
+TEST_F(map, pmd_mapped)
+{
+	char line[256];
+	long pmd_kb = -1;
+	int in_range = 0;
+	FILE *f;
+
+	ASSERT_OK(aclrtMapMem(self->va, 2 * PAGE_2M, 0, self->h, 0));
+	memset(self->va, 1, 2 * PAGE_2M);
+	f = fopen("/proc/self/smaps", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, ' '))
+			in_range = start == (uintptr_t)self->va;
+		else if (in_range && sscanf(line, "FilePmdMapped: %ld kB", &pmd_kb) == 1)
+			break;
+	}
+	fclose(f);
+	EXPECT_EQ(4096, pmd_kb);
+	EXPECT_OK(aclrtUnmapMem(self->va));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aclrtMallocPhysical, aclrtFreePhysical and
+ * aclrtMemGetAllocationGranularity: every rule of the contract.
+ */
+#include "acl_test.h"
+
+ACL_FIXTURE(phys)
+
+TEST_F(phys, null_handle_or_prop)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "handle",
+		       aclrtMallocPhysical(NULL, PAGE_2M, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "prop",
+		       aclrtMallocPhysical(&h, PAGE_2M, NULL, 0));
+}
+
+TEST_F(phys, zero_size)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "size",
+		       aclrtMallocPhysical(&h, 0, &prop, 0));
+}
+
+TEST_F(phys, nonzero_flags)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "flags",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 1));
+}
+
+TEST_F(phys, handle_type_posix)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	prop.handleType = ACL_MEM_HANDLE_TYPE_POSIX;
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "handleType",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+}
+
+TEST_F(phys, allocation_type)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	prop.allocationType = (aclrtMemAllocationType)1;
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "allocationType",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+}
+
+TEST_F(phys, location_type_refused)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	prop.location.type = ACL_MEM_LOCATION_TYPE_UNREGISTERED;
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "location.type",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	prop.location.type = ACL_MEM_LOCATION_TYPE_MANAGED;
+	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	prop.location.type = (aclrtMemLocationType)5;
+	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+}
+
+TEST_F(phys, mem_attr_refused)
+{
+	static const unsigned int refused[] = {
+		ACL_DDR_MEM, ACL_HBM_MEM, ACL_HBM_MEM_P2P_HUGE,
+		ACL_HBM_MEM_P2P_NORMAL, ACL_HBM_MEM_P2P_HUGE1G, 18, 0xffffffffu,
+	};
+	aclrtDrvMemHandle h;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		aclrtPhysicalMemProp prop = device_prop(0, (aclrtMemAttr)refused[i]);
+
+		EXPECT_EQ(ACL_ERROR_INVALID_PARAM, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0)) {
+			TH_LOG("memAttr %u: %s", refused[i], acl_msg());
+		}
+		EXPECT_MSG("memAttr");
+	}
+}
+
+TEST_F(phys, ddr_on_device_refused)
+{
+	static const aclrtMemAttr ddr[] = {
+		ACL_DDR_MEM_HUGE, ACL_DDR_MEM_NORMAL, ACL_DDR_MEM_P2P_HUGE,
+		ACL_DDR_MEM_P2P_NORMAL,
+	};
+	aclrtDrvMemHandle h;
+
+	for (size_t i = 0; i < sizeof(ddr) / sizeof(ddr[0]); i++) {
+		aclrtPhysicalMemProp prop = device_prop(0, ddr[i]);
+
+		EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "memAttr",
+			       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+		/* The same attribute on the host is fine. */
+		prop.location.type = ACL_MEM_LOCATION_TYPE_HOST;
+		EXPECT_OK(aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+		EXPECT_OK(aclrtFreePhysical(h));
+	}
+}
+
+TEST_F(phys, reserve_field_nonzero)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	prop.reserve = 1;
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "reserve",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+}
+
+TEST_F(phys, bad_device)
+{
+	uint32_t count;
+	aclrtPhysicalMemProp prop;
+	aclrtDrvMemHandle h;
+
+	ASSERT_OK(aclrtGetDeviceCount(&count));
+	prop = device_prop(count, ACL_HBM_MEM_HUGE);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "location.id",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	prop.location.id = 0x7fffffff;
+	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID,
+		   aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+}
+
+TEST_F(phys, size_not_granular)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "granularity",
+		       aclrtMallocPhysical(&h, 3 * MIB, &prop, 0));
+	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMallocPhysical(&h, 4096, &prop, 0));
+	prop.memAttr = ACL_HBM_MEM_HUGE1G;
+	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+}
+
+TEST_F(phys, accepted_attrs)
+{
+	static const aclrtMemAttr ok[] = {
+		ACL_HBM_MEM_HUGE, ACL_HBM_MEM_NORMAL, ACL_MEM_NORMAL, ACL_MEM_HUGE,
+		ACL_MEM_P2P_NORMAL, ACL_MEM_P2P_HUGE,
+	};
+	aclrtDrvMemHandle h;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		aclrtPhysicalMemProp prop = device_prop(1, ok[i]);
+
+		EXPECT_OK(aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+		EXPECT_OK(aclrtFreePhysical(h));
+	}
+}
+
+/* Allocation is charged to the device; freeing returns it. */
+TEST_F(phys, charged_to_device)
+{
+	size_t before = device_free(0);
+	aclrtDrvMemHandle h;
+
+	MALLOC_PHYS(h, 8 * PAGE_2M, 0);
+	EXPECT_EQ(before - 8 * PAGE_2M, device_free(0));
+	EXPECT_EQ(device_free(1), device_free(1));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_EQ(before, device_free(0));
+}
+
+/* New memory is zeroed, even right after another handle dirtied it. */
+TEST_F(phys, zeroed)
+{
+	aclrtDrvMemHandle h;
+	char *p;
+
+	RESERVE(p, 16 * PAGE_2M);
+	for (int round = 0; round < 2; round++) {
+		MALLOC_PHYS(h, 16 * PAGE_2M, 0);
+		ASSERT_OK(aclrtMapMem(p, 16 * PAGE_2M, 0, h, 0));
+		for (size_t off = 0; off < 16 * PAGE_2M; off += 4096)
+			ASSERT_EQ(0, p[off] | p[off + 4095]);
+		memset(p, 0xa5, 16 * PAGE_2M);
+		ASSERT_OK(aclrtUnmapMem(p));
+		ASSERT_OK(aclrtFreePhysical(h));
+	}
+	EXPECT_OK(aclrtReleaseMemAddress(p));
+}
+
+/* Out of memory: 207001, and nothing allocated. */
+TEST_F(phys, out_of_memory)
+{
+	size_t free0 = device_free(0);
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h, big;
+
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "out of memory",
+		       aclrtMallocPhysical(&h, free0 + PAGE_2M, &prop, 0));
+	EXPECT_EQ(free0, device_free(0));
+	ASSERT_OK(aclrtMallocPhysical(&big, free0, &prop, 0));
+	EXPECT_EQ(0, device_free(0));
+	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+		   aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	/* The other device is not affected. */
+	prop.location.id = 1;
+	EXPECT_OK(aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtFreePhysical(big));
+	EXPECT_EQ(free0, device_free(0));
+}
+
+TEST_F(phys, host_memory)
+{
+	aclrtPhysicalMemProp prop = host_prop();
+	size_t free0 = device_free(0);
+	aclrtDrvMemHandle h;
+	char *p;
+
+	ASSERT_OK(aclrtMallocPhysical(&h, 2 * PAGE_2M, &prop, 0));
+	EXPECT_EQ(free0, device_free(0));
+	RESERVE(p, 2 * PAGE_2M);
+	ASSERT_OK(aclrtMapMem(p, 2 * PAGE_2M, 0, h, 0));
+	fill_pattern(p, 2 * PAGE_2M, 5);
+	EXPECT_TRUE(check_pattern(p, 2 * PAGE_2M, 5));
+	EXPECT_OK(aclrtUnmapMem(p));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(p));
+	prop.location.id = 1;
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "location.id",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	prop.location.type = ACL_MEM_LOCATION_TYPE_HOST_NUMA;
+	prop.location.id = 0;
+	EXPECT_OK(aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	EXPECT_OK(aclrtFreePhysical(h));
+	prop.location.id = 4096;
+	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+}
+
+TEST_F(phys, free_null)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "handle", aclrtFreePhysical(NULL));
+}
+
+TEST_F(phys, free_unknown)
+{
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle",
+		       aclrtFreePhysical((aclrtDrvMemHandle)(uintptr_t)12345));
+	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtFreePhysical((aclrtDrvMemHandle)&errno));
+}
+
+TEST_F(phys, free_twice)
+{
+	aclrtDrvMemHandle h;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtFreePhysical(h));
+}
+
+/* Free while mapped: deferred to the last unmap; a second free is 107000. */
+TEST_F(phys, free_while_mapped)
+{
+	size_t free0 = device_free(0);
+	aclrtDrvMemHandle h;
+	char *p;
+
+	RESERVE(p, 4 * PAGE_2M);
+	MALLOC_PHYS(h, 2 * PAGE_2M, 0);
+	ASSERT_OK(aclrtMapMem(p, 2 * PAGE_2M, 0, h, 0));
+	ASSERT_OK(aclrtMapMem(p + 2 * PAGE_2M, 2 * PAGE_2M, 0, h, 0));
+	fill_pattern(p, 2 * PAGE_2M, 99);
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "already freed", aclrtFreePhysical(h));
+	EXPECT_TRUE(check_pattern(p + 2 * PAGE_2M, 2 * PAGE_2M, 99));
+	EXPECT_EQ(free0 - 2 * PAGE_2M, device_free(0));
+	EXPECT_OK(aclrtUnmapMem(p));
+	EXPECT_EQ(free0 - 2 * PAGE_2M, device_free(0));
+	EXPECT_TRUE(check_pattern(p + 2 * PAGE_2M, 2 * PAGE_2M, 99));
+	/* A freed handle cannot be mapped again. */
+	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtMapMem(p, 2 * PAGE_2M, 0, h, 0));
+	EXPECT_OK(aclrtUnmapMem(p + 2 * PAGE_2M));
+	EXPECT_EQ(free0, device_free(0));
+	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(p));
+}
+
+TEST_F(phys, granularity)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	size_t g = 0;
+
+	EXPECT_OK(aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+	EXPECT_EQ(PAGE_2M, g);
+	EXPECT_OK(aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_RECOMMENDED, &g));
+	EXPECT_EQ(PAGE_2M, g);
+	prop.memAttr = ACL_MEM_NORMAL;
+	EXPECT_OK(aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+	EXPECT_EQ(PAGE_2M, g);
+	prop.memAttr = ACL_HBM_MEM_HUGE1G;
+	EXPECT_OK(aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_RECOMMENDED, &g));
+	EXPECT_EQ(GIB, g);
+	prop.memAttr = ACL_MEM_P2P_HUGE1G;
+	EXPECT_OK(aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+	EXPECT_EQ(GIB, g);
+}
+
+TEST_F(phys, granularity_errors)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	uint32_t count;
+	size_t g;
+
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "prop",
+		       aclrtMemGetAllocationGranularity(NULL, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "granularity",
+		       aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "UNDEF",
+		       aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_UNDEF, &g));
+	prop.memAttr = ACL_HBM_MEM;
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "memAttr",
+		       aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+	prop.memAttr = ACL_DDR_MEM_HUGE;
+	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
+		   aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+	ASSERT_OK(aclrtGetDeviceCount(&count));
+	prop = device_prop(count, ACL_HBM_MEM_HUGE);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "location.id",
+		       aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+}
+
+/* 1 GiB memory: 1 GiB granularity for size and for mapping. */
+TEST_F(phys, huge1g)
+{
+	aclrtPhysicalMemProp prop = device_prop(1, ACL_HBM_MEM_HUGE1G);
+	aclrtDrvMemHandle h;
+	char *p;
+
+	ASSERT_OK(aclrtMallocPhysical(&h, GIB, &prop, 0));
+	ASSERT_OK(aclrtReserveMemAddress((void **)&p, 3 * GIB, 0, NULL, 1));
+	ASSERT_EQ(0, (uintptr_t)p % GIB);
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtMapMem(p + PAGE_2M, GIB, 0, h, 0));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtMapMem(p, PAGE_2M, 0, h, 0));
+	ASSERT_OK(aclrtMapMem(p + GIB, GIB, 0, h, 0));
+	p[GIB] = 1;
+	p[2 * GIB - 1] = 2;
+	EXPECT_EQ(1, p[GIB]);
+	EXPECT_EQ(2, p[2 * GIB - 1]);
+	EXPECT_OK(aclrtUnmapMem(p + GIB));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(p));
+}
+
+TEST_HARNESS_MAIN
