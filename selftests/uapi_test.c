@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl ABI of /dev/acl_vmm, used raw, as a hostile caller would:
+ * unknown commands, sizes, flags and reserved fields, another process's
+ * file, and the process's own mmap, munmap, mprotect, mremap and madvise
+ * over reservations.
+ */
+#include "acl_test.h"
+
+FIXTURE(uapi) {
+	int fd;
+	uint64_t used0;
+};
+
+FIXTURE_SETUP(uapi)
+{
+	self->used0 = device_used_raw(0);
+	self->fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(self->fd, 0);
+}
+
+FIXTURE_TEARDOWN(uapi)
+{
+	struct acl_vmm_reset reset = { .size = sizeof(reset) };
+
+	EXPECT_EQ(0, ioctl(self->fd, ACL_VMM_RESET, &reset));
+	close(self->fd);
+	EXPECT_EQ(self->used0, device_used_raw(0));
+}
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static uint64_t reserve(int fd, uint64_t length)
+{
+	struct acl_vmm_reserve r = { .size = sizeof(r), .length = length };
+
+	return xioctl(fd, ACL_VMM_RESERVE, &r) ? 0 : r.addr;
+}
+
+static uint32_t alloc(int fd, uint64_t length)
+{
+	struct acl_vmm_alloc a = { .size = sizeof(a), .length = length,
+				   .location = ACL_VMM_LOCATION_DEVICE };
+
+	return xioctl(fd, ACL_VMM_ALLOC, &a) ? 0 : a.handle;
+}
+
+static int map(int fd, uint64_t addr, uint64_t length, uint32_t handle)
+{
+	struct acl_vmm_map m = { .size = sizeof(m), .addr = addr,
+				 .length = length, .handle = handle };
+
+	return xioctl(fd, ACL_VMM_MAP, &m);
+}
+
+static int unmap(int fd, uint64_t addr)
+{
+	struct acl_vmm_unmap u = { .size = sizeof(u), .addr = addr };
+
+	return xioctl(fd, ACL_VMM_UNMAP, &u);
+}
+
+static int release(int fd, uint64_t addr)
+{
+	struct acl_vmm_release r = { .size = sizeof(r), .addr = addr };
+
+	return xioctl(fd, ACL_VMM_RELEASE, &r);
+}
+
+static int free_handle(int fd, uint32_t handle)
+{
+	struct acl_vmm_free f = { .size = sizeof(f), .handle = handle };
+
+	return xioctl(fd, ACL_VMM_FREE, &f);
+}
+
+TEST_F(uapi, unknown_commands)
+{
+	char buf[64] = { 0 };
+
+	*(uint32_t *)buf = sizeof(buf);
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_BASE - 1), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RESET + 1), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, 0xff), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO('X', ACL_VMM_CMD_GET_INFO), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO, int), buf));
+}
+
+TEST_F(uapi, struct_sizes)
+{
+	struct {
+		struct acl_vmm_info info;
+		uint64_t tail;
+	} big = { .info = { .size = sizeof(big) } };
+	struct acl_vmm_info info = { .size = sizeof(info) };
+
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_GET_INFO, &info));
+	EXPECT_EQ(2, info.num_devices);
+	EXPECT_EQ(ACL_VMM_VA_WINDOW_START, info.va_start);
+	EXPECT_EQ(PAGE_2M, info.page_size);
+	/* Too small for the mandatory part. */
+	info.size = offsetof(struct acl_vmm_info, huge1g_page_size);
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_GET_INFO, &info));
+	info.size = 0;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_GET_INFO, &info));
+	/* Larger than the kernel knows: fine while the tail is zero. */
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_GET_INFO, &big));
+	big.tail = 1;
+	EXPECT_EQ(-E2BIG, xioctl(self->fd, ACL_VMM_GET_INFO, &big));
+	/* A bad pointer. */
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_GET_INFO, (void *)8));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_GET_INFO, NULL));
+}
+
+TEST_F(uapi, flags_and_reserved_fields)
+{
+	struct acl_vmm_info info = { .size = sizeof(info), .flags = 1 };
+	struct acl_vmm_device_info di = { .size = sizeof(di), .__reserved = 1 };
+	struct acl_vmm_reserve r = { .size = sizeof(r), .length = PAGE_2M, .flags = 1 << 7 };
+	struct acl_vmm_release rel = { .size = sizeof(rel), .flags = 1 };
+	struct acl_vmm_alloc a = { .size = sizeof(a), .length = PAGE_2M,
+				   .location = ACL_VMM_LOCATION_DEVICE, .flags = 2 };
+	struct acl_vmm_free f = { .size = sizeof(f), .handle = 1, .__reserved = 1 };
+	struct acl_vmm_map m = { .size = sizeof(m), .length = PAGE_2M, .handle = 1,
+				 .__reserved = 1 };
+	struct acl_vmm_unmap u = { .size = sizeof(u), .flags = 1 };
+	struct acl_vmm_query q = { .size = sizeof(q), .flags = ACL_VMM_QUERY_MAPPED };
+	struct acl_vmm_reset reset = { .size = sizeof(reset), .flags = 1 };
+
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_GET_INFO, &info));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_DEVICE_INFO, &di));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_RESERVE, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_RELEASE, &rel));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_ALLOC, &a));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_FREE, &f));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MAP, &m));
+	m.__reserved = 0;
+	m.offset = PAGE_2M;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MAP, &m));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_UNMAP, &u));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_RESET, &reset));
+	/* Nothing was allocated by any of them. */
+	EXPECT_EQ(self->used0, device_used_raw(0));
+}
+
+TEST_F(uapi, bad_values)
+{
+	struct acl_vmm_device_info di = { .size = sizeof(di), .device = 2 };
+	struct acl_vmm_alloc a = { .size = sizeof(a), .length = PAGE_2M,
+				   .location = ACL_VMM_LOCATION_DEVICE, .location_id = 2 };
+	struct acl_vmm_reserve r = { .size = sizeof(r), .length = ~0ULL & ~(PAGE_2M - 1) };
+	struct acl_vmm_query q = { .size = sizeof(q), .flags = ACL_VMM_QUERY_RANGE,
+				   .addr = ~0ULL - 10, .length = 100 };
+	uint64_t va;
+
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, ACL_VMM_DEVICE_INFO, &di));
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, ACL_VMM_ALLOC, &a));
+	a.location_id = 0;
+	a.location = 3;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_ALLOC, &a));
+	a.location = ACL_VMM_LOCATION_DEVICE;
+	a.length = 0;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_ALLOC, &a));
+	a.length = ~0ULL & ~(PAGE_2M - 1);
+	EXPECT_EQ(-ENOMEM, xioctl(self->fd, ACL_VMM_ALLOC, &a));
+	EXPECT_EQ(-ENOMEM, xioctl(self->fd, ACL_VMM_RESERVE, &r));
+	r.length = 4096;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_RESERVE, &r));
+	r.length = PAGE_2M;
+	r.flags = ACL_VMM_RESERVE_FIXED;
+	r.addr = ~0ULL & ~(GIB - 1);
+	EXPECT_EQ(-ERANGE, xioctl(self->fd, ACL_VMM_RESERVE, &r));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	va = reserve(self->fd, 2 * PAGE_2M);
+	ASSERT_NE(0, va);
+	/* addr + length wraps around. */
+	EXPECT_EQ(-EINVAL, map(self->fd, va, ~0ULL - va + 1 + PAGE_2M, 1));
+	EXPECT_EQ(-ENOENT, map(self->fd, va, PAGE_2M, 0));
+	EXPECT_EQ(-ENOENT, map(self->fd, va, PAGE_2M, 0xffffffff));
+	EXPECT_EQ(-ENOENT, free_handle(self->fd, 0));
+	EXPECT_EQ(0, release(self->fd, va));
+}
+
+/* Only the process that opened the file may use it. */
+TEST_F(uapi, other_process_refused)
+{
+	uint64_t va = reserve(self->fd, PAGE_2M);
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(0, va);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct acl_vmm_info info = { .size = sizeof(info) };
+
+		if (xioctl(self->fd, ACL_VMM_GET_INFO, &info) != -EPERM)
+			_exit(1);
+		if (release(self->fd, va) != -EPERM)
+			_exit(2);
+		if (reserve(self->fd, PAGE_2M))
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, release(self->fd, va));
+}
+
+/* A user's own mmap() of the device is refused. */
+TEST_F(uapi, user_mmap_refused)
+{
+	void *p = mmap(NULL, PAGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+
+	EXPECT_EQ(MAP_FAILED, p);
+	p = mmap((void *)(WINDOW_START + GIB), PAGE_2M, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED_NOREPLACE, self->fd, WINDOW_START + GIB);
+	EXPECT_EQ(MAP_FAILED, p);
+}
+
+/* A reservation cannot be split, moved or grown by the process. */
+TEST_F(uapi, reservation_not_split)
+{
+	uint64_t va = reserve(self->fd, 4 * PAGE_2M);
+	uint32_t h = alloc(self->fd, PAGE_2M);
+	void *p;
+
+	ASSERT_NE(0, va);
+	ASSERT_NE(0, h);
+	ASSERT_EQ(0, map(self->fd, va, PAGE_2M, h));
+	memset((void *)va, 3, PAGE_2M);
+	EXPECT_EQ(-1, munmap((void *)(va + PAGE_2M), PAGE_2M));
+	EXPECT_EQ(-1, mprotect((void *)va, PAGE_2M, PROT_READ));
+	p = mremap((void *)va, 4 * PAGE_2M, 8 * PAGE_2M, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, p);
+	p = mremap((void *)va, 4 * PAGE_2M, 2 * PAGE_2M, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	p = mremap((void *)va, 4 * PAGE_2M, 4 * PAGE_2M, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   (void *)(va + 64 * PAGE_2M));
+	EXPECT_EQ(MAP_FAILED, p);
+	/* Still whole, still mapped. */
+	EXPECT_EQ(3, *(volatile char *)(va + PAGE_2M - 1));
+	EXPECT_EQ(0, unmap(self->fd, va));
+	EXPECT_EQ(0, release(self->fd, va));
+	EXPECT_EQ(0, free_handle(self->fd, h));
+}
+
+/* The process may unmap a whole reservation: that tears it down. */
+TEST_F(uapi, munmap_whole_reservation)
+{
+	uint64_t va = reserve(self->fd, 4 * PAGE_2M);
+	uint32_t h = alloc(self->fd, 2 * PAGE_2M);
+
+	ASSERT_EQ(0, map(self->fd, va, 2 * PAGE_2M, h));
+	ASSERT_EQ(0, map(self->fd, va + 2 * PAGE_2M, 2 * PAGE_2M, h));
+	memset((void *)va, 1, 4 * PAGE_2M);
+	ASSERT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(0, munmap((void *)va, 4 * PAGE_2M));
+	/* The mappings went, so did the freed handle's memory. */
+	EXPECT_EQ(self->used0, device_used_raw(0));
+	EXPECT_EQ(-ENOENT, release(self->fd, va));
+	EXPECT_EQ(-ENOENT, unmap(self->fd, va));
+	EXPECT_EQ(-ENOENT, free_handle(self->fd, h));
+}
+
+/*
+ * MAP_FIXED over part of a reservation is refused (it would split it);
+ * over the whole of it, it replaces it, as over any mapping.
+ */
+TEST_F(uapi, map_fixed_over_reservation)
+{
+	uint64_t va = reserve(self->fd, 2 * PAGE_2M);
+	uint32_t h = alloc(self->fd, PAGE_2M);
+	void *p;
+
+	ASSERT_EQ(0, map(self->fd, va, PAGE_2M, h));
+	memset((void *)va, 4, PAGE_2M);
+	p = mmap((void *)va, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(4, *(volatile char *)va);
+	p = mmap((void *)va, 2 * PAGE_2M, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ((void *)va, p);
+	EXPECT_EQ(0, *(volatile char *)p);
+	EXPECT_EQ(-ENOENT, release(self->fd, va));
+	EXPECT_EQ(-ENOENT, unmap(self->fd, va));
+	/* The handle is unmapped and can be freed. */
+	EXPECT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(self->used0, device_used_raw(0));
+	munmap(p, 2 * PAGE_2M);
+}
+
+/* madvise(DONTNEED) drops page table entries; the memory stays. */
+TEST_F(uapi, madvise_dontneed)
+{
+	uint64_t va = reserve(self->fd, PAGE_2M);
+	uint32_t h = alloc(self->fd, PAGE_2M);
+
+	ASSERT_EQ(0, map(self->fd, va, PAGE_2M, h));
+	memset((void *)va, 9, PAGE_2M);
+	EXPECT_EQ(0, madvise((void *)va, PAGE_2M, MADV_DONTNEED));
+	EXPECT_EQ(9, *(volatile char *)(va + 4095));
+	EXPECT_EQ(0, madvise((void *)va, 4096, MADV_DONTNEED));
+	EXPECT_EQ(9, *(volatile char *)(va + PAGE_2M - 1));
+	EXPECT_EQ(0, unmap(self->fd, va));
+	EXPECT_EQ(0, free_handle(self->fd, h));
+}
+
+/* Handles of one open file mean nothing on another. */
+TEST_F(uapi, handles_per_file)
+{
+	int fd2 = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	uint32_t h = alloc(self->fd, PAGE_2M);
+	uint64_t va2;
+
+	ASSERT_GE(fd2, 0);
+	ASSERT_NE(0, h);
+	va2 = reserve(fd2, PAGE_2M);
+	ASSERT_NE(0, va2);
+	EXPECT_EQ(-ENOENT, map(fd2, va2, PAGE_2M, h));
+	EXPECT_EQ(-ENOENT, free_handle(fd2, h));
+	/* Nor are the other file's reservations this one's. */
+	EXPECT_EQ(-ENXIO, map(self->fd, va2, PAGE_2M, h));
+	EXPECT_EQ(-ENOENT, release(self->fd, va2));
+	EXPECT_EQ(0, release(fd2, va2));
+	close(fd2);
+	EXPECT_EQ(0, free_handle(self->fd, h));
+}
+
+/* Closing the file leaves reservations mapped, like any mmap(); exit frees them. */
+TEST_F(uapi, close_then_exit)
+{
+	int status;
+	pid_t pid = fork();
+
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		int fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+		uint64_t va = reserve(fd, PAGE_2M);
+		uint32_t h = alloc(fd, PAGE_2M);
+
+		if (!va || !h || map(fd, va, PAGE_2M, h))
+			_exit(1);
+		close(fd);
+		*(volatile char *)va = 1;
+		if (*(volatile char *)va != 1)
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->used0, device_used_raw(0));
+}
+
+TEST_F(uapi, query)
+{
+	struct acl_vmm_query q = { .size = sizeof(q) };
+	uint64_t va = reserve(self->fd, 4 * PAGE_2M);
+	uint32_t h = alloc(self->fd, PAGE_2M);
+
+	ASSERT_EQ(0, map(self->fd, va + PAGE_2M, PAGE_2M, h));
+	q.addr = va + PAGE_2M + 5;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	EXPECT_EQ(va, q.res_start);
+	EXPECT_EQ(4 * PAGE_2M, q.res_length);
+	EXPECT_TRUE(q.flags & ACL_VMM_QUERY_MAPPED);
+	EXPECT_EQ(va + PAGE_2M, q.map_start);
+	EXPECT_EQ(h, q.handle);
+	EXPECT_EQ(0, q.device);
+	q = (struct acl_vmm_query){ .size = sizeof(q), .addr = va };
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	EXPECT_FALSE(q.flags & ACL_VMM_QUERY_MAPPED);
+	q = (struct acl_vmm_query){ .size = sizeof(q), .addr = va + PAGE_2M,
+				    .flags = ACL_VMM_QUERY_RANGE, .length = PAGE_2M + 1 };
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	q.length = PAGE_2M;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	q = (struct acl_vmm_query){ .size = sizeof(q), .addr = 4096 };
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	EXPECT_EQ(0, unmap(self->fd, va + PAGE_2M));
+	EXPECT_EQ(0, free_handle(self->fd, h));
+}
+
+TEST_HARNESS_MAIN
