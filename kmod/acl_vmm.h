@@ -163,6 +163,9 @@ enum acl_vmm_res_state {
 /**
  * struct acl_vmm_reservation - a reserved range of device VA
  * @va: the range, a node of acl_vmm_vaspace.reservations once live
+ * @kref: one reference for the reservation itself (held by the reserve
+ *        call, then by the tree), one per VMA pointing at it (its own, and
+ *        copies made by fork after MADV_DOFORK or by a refused mremap)
  * @ctx: the context owning it
  * @vma: the VMA backing it, NULL before mmap and after close; under
  *       acl_vmm_ctx.lock
@@ -173,11 +176,12 @@ enum acl_vmm_res_state {
  * @nr_mappings: number of mappings inside it
  * @state: an enum acl_vmm_res_state
  *
- * All members but @va.start, @va.last, @ctx and @flags are under
+ * All members but @va.start, @va.last, @kref, @ctx and @flags are under
  * acl_vmm_ctx.lock.
  */
 struct acl_vmm_reservation {
 	struct acl_vmm_va_node va;
+	struct kref kref;
 	struct acl_vmm_ctx *ctx;
 	struct vm_area_struct *vma;
 	struct task_struct *creator;

@@ -56,7 +56,20 @@ static vm_fault_t acl_vmm_vma_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-/* Tear down a reservation whose VMA is gone (its pages are unmapped). */
+static void acl_vmm_reservation_free(struct kref *kref)
+{
+	kfree(container_of(kref, struct acl_vmm_reservation, kref));
+}
+
+static void acl_vmm_reservation_put(struct acl_vmm_reservation *res)
+{
+	kref_put(&res->kref, acl_vmm_reservation_free);
+}
+
+/*
+ * Tear down a reservation whose VMA is gone (its pages are unmapped): its
+ * mappings, and its place in the tree, whose reference goes.
+ */
 static void acl_vmm_reservation_destroy(struct acl_vmm_ctx *ctx,
 					struct acl_vmm_reservation *res)
 {
@@ -69,16 +82,27 @@ static void acl_vmm_reservation_destroy(struct acl_vmm_ctx *ctx,
 					struct acl_vmm_mapping, va));
 	WARN_ON(res->nr_mappings);
 	acl_vmm_va_remove(&res->va, &ctx->vs.reservations);
-	kfree(res);
+	acl_vmm_reservation_put(res);
+}
+
+/*
+ * A copy of the VMA: made by fork when the process cleared VM_DONTCOPY
+ * (MADV_DOFORK), or by a mremap() that is then refused. It owns nothing:
+ * its faults get SIGBUS. It only keeps the reservation's memory alive.
+ */
+static void acl_vmm_vma_open(struct vm_area_struct *vma)
+{
+	struct acl_vmm_reservation *res = vma->vm_private_data;
+
+	kref_get(&res->kref);
 }
 
 static void acl_vmm_vma_close(struct vm_area_struct *vma)
 {
 	struct acl_vmm_reservation *res = vma->vm_private_data;
-	struct acl_vmm_ctx *ctx = res->ctx;
+	struct acl_vmm_ctx *ctx = res->ctx;	/* vma->vm_file holds it */
 
 	mutex_lock(&ctx->lock);
-	/* A copy made by a refused mremap() owns nothing. */
 	if (res->vma == vma) {
 		res->vma = NULL;
 		/* A pending reservation belongs to its reserve call. */
@@ -86,6 +110,7 @@ static void acl_vmm_vma_close(struct vm_area_struct *vma)
 			acl_vmm_reservation_destroy(ctx, res);
 	}
 	mutex_unlock(&ctx->lock);
+	acl_vmm_reservation_put(res);
 }
 
 static int acl_vmm_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
@@ -99,6 +124,7 @@ static int acl_vmm_vma_mremap(struct vm_area_struct *vma)
 }
 
 static const struct vm_operations_struct acl_vmm_vm_ops = {
+	.open = acl_vmm_vma_open,
 	.fault = acl_vmm_vma_fault,
 	.close = acl_vmm_vma_close,
 	.may_split = acl_vmm_vma_may_split,
@@ -141,6 +167,7 @@ int acl_vmm_mmap(struct file *filp, struct vm_area_struct *vma)
 		goto out_unlock;
 	ctx->pending = NULL;
 	res->vma = vma;
+	kref_get(&res->kref);	/* the VMA's */
 	vma->vm_private_data = res;
 	vma->vm_ops = &acl_vmm_vm_ops;
 	acl_vmm_vma_set_flags(vma);
@@ -265,13 +292,14 @@ int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd)
 	res = kzalloc(sizeof(*res), GFP_KERNEL_ACCOUNT);
 	if (!res)
 		return -ENOMEM;
+	kref_init(&res->kref);
 	res->ctx = ctx;
 	res->flags = cmd->flags;
 	res->device = ACL_VMM_DEVICE_NONE;
 
 	if (mutex_lock_killable(&ctx->reserve_lock)) {
 		ret = -EINTR;
-		goto err_free_res;
+		goto err_put_res;
 	}
 	for (tries = 0; tries < ACL_VMM_RESERVE_TRIES; tries++) {
 		if (cmd->flags & ACL_VMM_RESERVE_FIXED) {
@@ -292,16 +320,17 @@ int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd)
 		ctx->next_va = res->va.last + 1;
 	mutex_unlock(&ctx->reserve_lock);
 	if (ret)
-		goto err_free_res;
+		goto err_put_res;
 
+	/* The reservation's own reference now belongs to the tree. */
 	cmd->addr = addr;
 	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
 		vm_munmap(addr, cmd->length);	/* its close frees @res */
 	return ret;
 
-err_free_res:
-	kfree(res);
+err_put_res:
+	acl_vmm_reservation_put(res);
 	return ret;
 }
 

@@ -311,6 +311,51 @@ TEST_F(uapi, madvise_dontneed)
 	EXPECT_EQ(0, free_handle(self->fd, h));
 }
 
+/*
+ * MADV_DOFORK lets fork copy a reservation's VMA: the child's copy owns
+ * nothing (SIGBUS), even after the parent released the reservation.
+ */
+TEST_F(uapi, dofork_copy_owns_nothing)
+{
+	uint64_t va = reserve(self->fd, 2 * PAGE_2M);
+	uint32_t h = alloc(self->fd, PAGE_2M);
+	int to_child[2], to_parent[2], status;
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(0, map(self->fd, va, PAGE_2M, h));
+	memset((void *)va, 6, PAGE_2M);
+	ASSERT_EQ(0, madvise((void *)va, 2 * PAGE_2M, MADV_DOFORK));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		if (probe_access((char *)va, false) != SIGBUS)
+			_exit(1);
+		if (write(to_parent[1], "a", 1) != 1 || read(to_child[0], &c, 1) != 1)
+			_exit(2);
+		/* The parent has released it by now. */
+		if (probe_access((char *)va, true) != SIGBUS)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	EXPECT_EQ(6, *(volatile char *)va);
+	EXPECT_EQ(0, unmap(self->fd, va));
+	EXPECT_EQ(0, release(self->fd, va));
+	EXPECT_EQ(0, free_handle(self->fd, h));
+	ASSERT_EQ(1, write(to_child[1], "b", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("child status %#x", status);
+	}
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
+}
+
 /* Handles of one open file mean nothing on another. */
 TEST_F(uapi, handles_per_file)
 {
