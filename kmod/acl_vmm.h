@@ -40,6 +40,7 @@
 #ifndef ACL_VMM_H
 #define ACL_VMM_H
 
+#include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -51,7 +52,7 @@
 #include "vaspace.h"
 
 #define ACL_VMM_CHUNK_SHIFT 21
-#define ACL_VMM_CHUNK_SIZE (1UL << ACL_VMM_CHUNK_SHIFT)
+#define ACL_VMM_CHUNK_SIZE BIT(ACL_VMM_CHUNK_SHIFT)
 #define ACL_VMM_CHUNK_ORDER (ACL_VMM_CHUNK_SHIFT - PAGE_SHIFT)
 #define ACL_VMM_HUGE1G_SHIFT 30
 #define ACL_VMM_VA_START ((unsigned long)ACL_VMM_VA_WINDOW_START)
@@ -91,7 +92,7 @@ extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
 struct acl_vmm_device {
 	u32 index;
 	u64 capacity;
-	spinlock_t lock;
+	spinlock_t lock; /* protects @used */
 	u64 used;
 };
 
@@ -215,16 +216,21 @@ struct acl_vmm_mapping {
  * @handles: handles by id; modified under @lock
  * @pending: the reservation whose vm_mmap() is under way, if any
  * @next_va: where the next address search starts; under @reserve_lock
+ * @mapping: the file's own address space (file->f_mapping): it holds the
+ *           context's VMAs only, so that unmap_mapping_range() on it zaps
+ *           this context's pages and nobody else's. File offsets are the
+ *           device VAs themselves.
  */
 struct acl_vmm_ctx {
 	struct acl_vmm *vmm;
 	struct mm_struct *mm;
-	struct mutex reserve_lock;
-	struct mutex lock;
+	struct mutex reserve_lock; /* serializes reservation creation */
+	struct mutex lock; /* protects the VA space and objects' state */
 	struct acl_vmm_vaspace vs;
 	struct xarray handles;
 	struct acl_vmm_reservation *pending;
 	unsigned long next_va;
+	struct address_space mapping;
 };
 
 /**

@@ -82,36 +82,36 @@ struct acl_vmm_ioctl_op {
 	int (*execute)(struct acl_vmm_ucmd *ucmd);
 };
 
-#define ACL_VMM_IOCTL_OP(_ioctl, _fn, _struct, _last)                        \
-	[_IOC_NR(_ioctl) - ACL_VMM_CMD_BASE] = {                             \
+#define ACL_VMM_IOCTL_OP(_name, _fn, _struct, _last)                         \
+	[ACL_VMM_CMD_##_name - ACL_VMM_CMD_BASE] = {                         \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union acl_vmm_ucmd_buffer) < \
 					  sizeof(_struct)),                  \
 		.min_size = offsetofend(_struct, _last),                     \
-		.ioctl_num = _ioctl,                                         \
+		.ioctl_num = ACL_VMM_##_name,                                \
 		.execute = _fn,                                              \
 	}
 
 static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
-	ACL_VMM_IOCTL_OP(ACL_VMM_GET_INFO, acl_vmm_ioctl_get_info,
+	ACL_VMM_IOCTL_OP(GET_INFO, acl_vmm_ioctl_get_info,
 			 struct acl_vmm_info, huge1g_page_size),
-	ACL_VMM_IOCTL_OP(ACL_VMM_DEVICE_INFO, acl_vmm_ioctl_device_info,
+	ACL_VMM_IOCTL_OP(DEVICE_INFO, acl_vmm_ioctl_device_info,
 			 struct acl_vmm_device_info, used),
-	ACL_VMM_IOCTL_OP(ACL_VMM_RESERVE, acl_vmm_ioctl_reserve,
+	ACL_VMM_IOCTL_OP(RESERVE, acl_vmm_ioctl_reserve,
 			 struct acl_vmm_reserve, addr),
-	ACL_VMM_IOCTL_OP(ACL_VMM_RELEASE, acl_vmm_ioctl_release,
+	ACL_VMM_IOCTL_OP(RELEASE, acl_vmm_ioctl_release,
 			 struct acl_vmm_release, addr),
-	ACL_VMM_IOCTL_OP(ACL_VMM_ALLOC, acl_vmm_ioctl_alloc,
+	ACL_VMM_IOCTL_OP(ALLOC, acl_vmm_ioctl_alloc,
 			 struct acl_vmm_alloc, length),
-	ACL_VMM_IOCTL_OP(ACL_VMM_FREE, acl_vmm_ioctl_free,
+	ACL_VMM_IOCTL_OP(FREE, acl_vmm_ioctl_free,
 			 struct acl_vmm_free, __reserved),
-	ACL_VMM_IOCTL_OP(ACL_VMM_MAP, acl_vmm_ioctl_map,
+	ACL_VMM_IOCTL_OP(MAP, acl_vmm_ioctl_map,
 			 struct acl_vmm_map, __reserved),
-	ACL_VMM_IOCTL_OP(ACL_VMM_UNMAP, acl_vmm_ioctl_unmap,
+	ACL_VMM_IOCTL_OP(UNMAP, acl_vmm_ioctl_unmap,
 			 struct acl_vmm_unmap, addr),
-	ACL_VMM_IOCTL_OP(ACL_VMM_QUERY, acl_vmm_ioctl_query,
+	ACL_VMM_IOCTL_OP(QUERY, acl_vmm_ioctl_query,
 			 struct acl_vmm_query, device),
-	ACL_VMM_IOCTL_OP(ACL_VMM_RESET, acl_vmm_ioctl_reset,
+	ACL_VMM_IOCTL_OP(RESET, acl_vmm_ioctl_reset,
 			 struct acl_vmm_reset, flags),
 };
 
@@ -168,6 +168,9 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	acl_vmm_vaspace_init(&ctx->vs);
 	xa_init_flags(&ctx->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	ctx->next_va = ACL_VMM_VA_START;
+	address_space_init_once(&ctx->mapping);
+	ctx->mapping.host = inode;	/* read-ahead state and bdi look there */
+	filp->f_mapping = &ctx->mapping;
 	filp->private_data = ctx;
 	return 0;
 }
@@ -178,6 +181,7 @@ static int acl_vmm_fops_release(struct inode *inode, struct file *filp)
 
 	/* Every reservation's VMA held the file: they are all gone. */
 	WARN_ON(!acl_vmm_vaspace_empty(&ctx->vs));
+	WARN_ON(mapping_mapped(&ctx->mapping));
 	acl_vmm_handles_destroy(ctx);
 	xa_destroy(&ctx->handles);
 	mutex_destroy(&ctx->lock);

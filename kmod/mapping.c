@@ -16,7 +16,6 @@
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "acl_vmm.h"
 
@@ -154,16 +153,6 @@ err_unlock:
 	return ret;
 }
 
-static void acl_vmm_zap(struct vm_area_struct *vma, unsigned long start,
-			unsigned long size)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	zap_page_range_single(vma, start, size, NULL);
-#else
-	zap_page_range(vma, start, size);
-#endif
-}
-
 /**
  * acl_vmm_ioctl_unmap() - ACL_VMM_UNMAP: remove a mapping
  * @ucmd: the call
@@ -175,7 +164,6 @@ int acl_vmm_ioctl_unmap(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_unmap *cmd = ucmd->cmd;
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_mapping *map;
-	struct vm_area_struct *vma;
 	int ret = 0;
 
 	if (cmd->flags)
@@ -191,11 +179,11 @@ int acl_vmm_ioctl_unmap(struct acl_vmm_ucmd *ucmd)
 	}
 	/*
 	 * Faults are excluded by the mmap_lock, so no page of the range can
-	 * come back once it is zapped.
+	 * come back once it is zapped. File offsets are device VAs, and the
+	 * file's address space holds this context's VMAs only.
 	 */
-	vma = map->res->vma;
-	if (vma)
-		acl_vmm_zap(vma, map->va.start, map->va.last - map->va.start + 1);
+	unmap_mapping_range(&ctx->mapping, map->va.start,
+			    map->va.last - map->va.start + 1, 1);
 	acl_vmm_mapping_destroy(ctx, map);
 out_unlock:
 	mutex_unlock(&ctx->lock);

@@ -24,7 +24,6 @@
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "acl_vmm.h"
 
@@ -74,12 +73,14 @@ static void acl_vmm_reservation_destroy(struct acl_vmm_ctx *ctx,
 					struct acl_vmm_reservation *res)
 {
 	struct acl_vmm_va_node *node;
+	struct acl_vmm_mapping *map;
 
 	lockdep_assert_held(&ctx->lock);
 	while ((node = acl_vmm_va_first(&ctx->vs.mappings, res->va.start,
-					res->va.last)))
-		acl_vmm_mapping_destroy(ctx, container_of(node,
-					struct acl_vmm_mapping, va));
+					res->va.last))) {
+		map = container_of(node, struct acl_vmm_mapping, va);
+		acl_vmm_mapping_destroy(ctx, map);
+	}
 	WARN_ON(res->nr_mappings);
 	acl_vmm_va_remove(&res->va, &ctx->vs.reservations);
 	acl_vmm_reservation_put(res);
@@ -133,7 +134,8 @@ static const struct vm_operations_struct acl_vmm_vm_ops = {
 
 static void acl_vmm_vma_set_flags(struct vm_area_struct *vma)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	/* Kbuild defines it where vm_flags may only change through helpers. */
+#ifdef ACL_VMM_HAVE_VM_FLAGS_MOD
 	vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY,
 		     VM_MAYEXEC);
 #else
