@@ -21,17 +21,18 @@
 #ifndef _UAPI_LINUX_ACL_VMM_H
 #define _UAPI_LINUX_ACL_VMM_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
 #define ACL_VMM_TYPE 0xAC
 
 /* Start of the device VA window (16 TiB) and its size (64 TiB). */
-#define ACL_VMM_VA_WINDOW_START (1ULL << 44)
-#define ACL_VMM_VA_WINDOW_SIZE (1ULL << 46)
+#define ACL_VMM_VA_WINDOW_START _BITULL(44)
+#define ACL_VMM_VA_WINDOW_SIZE _BITULL(46)
 /* Granularity of every page type but the 1 GiB ones, and of those. */
-#define ACL_VMM_PAGE_SIZE (1ULL << 21)
-#define ACL_VMM_HUGE1G_PAGE_SIZE (1ULL << 30)
+#define ACL_VMM_PAGE_SIZE _BITULL(21)
+#define ACL_VMM_HUGE1G_PAGE_SIZE _BITULL(30)
 
 enum {
 	ACL_VMM_CMD_BASE = 0x80,
@@ -68,6 +69,7 @@ struct acl_vmm_info {
 	__aligned_u64 page_size;
 	__aligned_u64 huge1g_page_size;
 };
+
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
 /**
@@ -89,6 +91,7 @@ struct acl_vmm_device_info {
 	__aligned_u64 capacity;
 	__aligned_u64 used;
 };
+
 #define ACL_VMM_DEVICE_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_DEVICE_INFO)
 
 /**
@@ -123,6 +126,7 @@ struct acl_vmm_reserve {
 	__aligned_u64 length;
 	__aligned_u64 addr;
 };
+
 #define ACL_VMM_RESERVE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RESERVE)
 
 /**
@@ -139,6 +143,7 @@ struct acl_vmm_release {
 	__u32 flags;
 	__aligned_u64 addr;
 };
+
 #define ACL_VMM_RELEASE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RELEASE)
 
 /**
@@ -185,6 +190,7 @@ struct acl_vmm_alloc {
 	__u32 handle;
 	__aligned_u64 length;
 };
+
 #define ACL_VMM_ALLOC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_ALLOC)
 
 /**
@@ -204,6 +210,7 @@ struct acl_vmm_free {
 	__u32 handle;
 	__u32 __reserved;
 };
+
 #define ACL_VMM_FREE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_FREE)
 
 /**
@@ -232,6 +239,7 @@ struct acl_vmm_map {
 	__u32 handle;
 	__u32 __reserved;
 };
+
 #define ACL_VMM_MAP _IO(ACL_VMM_TYPE, ACL_VMM_CMD_MAP)
 
 /**
@@ -248,6 +256,7 @@ struct acl_vmm_unmap {
 	__u32 flags;
 	__aligned_u64 addr;
 };
+
 #define ACL_VMM_UNMAP _IO(ACL_VMM_TYPE, ACL_VMM_CMD_UNMAP)
 
 /**
@@ -291,6 +300,7 @@ struct acl_vmm_query {
 	__u32 handle;
 	__u32 device;
 };
+
 #define ACL_VMM_QUERY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_QUERY)
 
 /**
@@ -307,6 +317,7 @@ struct acl_vmm_reset {
 	__u32 size;
 	__u32 flags;
 };
+
 #define ACL_VMM_RESET _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RESET)
 
 #define ACL_VMM_DEVICE_HOST 0xffffffffU
