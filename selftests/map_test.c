@@ -270,6 +270,91 @@ TEST_F(map, unmap_seen_by_other_threads)
 	EXPECT_EQ(SIGBUS, r.sig);
 }
 
+/*
+ * vllm-ascend's sleep mode: reserve with flags 0 and map huge memory; sleep
+ * backs the contents up to the host, unmaps and frees but keeps the
+ * reservation; wake maps a new handle at the same address and copies back.
+ */
+TEST_F(map, vllm_sleep_wake)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	size_t g, size, free_awake, free0 = device_free(0);
+	aclrtDrvMemHandle h;
+	char *va, *backup;
+
+	ASSERT_OK(aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
+	size = 5 * g;
+	ASSERT_OK(aclrtReserveMemAddress((void **)&va, size, 0, NULL, 0));
+	backup = malloc(size);
+	ASSERT_NE(NULL, backup);
+	for (int cycle = 0; cycle < 3; cycle++) {
+		ASSERT_OK(aclrtMallocPhysical(&h, size, &prop, 0));
+		ASSERT_OK(aclrtMapMem(va, size, 0, h, 0));
+		if (cycle == 0) {
+			fill_pattern(va, size, 1234);
+		} else {
+			ASSERT_OK(aclrtMemcpy(va, size, backup, size, ACL_MEMCPY_HOST_TO_DEVICE));
+			EXPECT_TRUE(check_pattern(va, size, 1234));
+		}
+		free_awake = device_free(0);
+		/* Sleep. */
+		ASSERT_OK(aclrtMemcpy(backup, size, va, size, ACL_MEMCPY_DEVICE_TO_HOST));
+		ASSERT_OK(aclrtUnmapMem(va));
+		ASSERT_OK(aclrtFreePhysical(h));
+		EXPECT_EQ(free_awake + size, device_free(0));
+		EXPECT_EQ(free0, device_free(0));
+	}
+	free(backup);
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+}
+
+/*
+ * MindSpore: a reservation cut in 2 MiB slots, one handle a slot;
+ * unmapped handles wait in a queue and are reused at other slots.
+ */
+TEST_F(map, mindspore_slot_reuse)
+{
+	enum { SLOTS = 64 };
+	aclrtDrvMemHandle queue[SLOTS], at[SLOTS] = { 0 };
+	int head = 0, tail = 0, queued = 0, round, s;
+	char *va;
+
+	RESERVE(va, SLOTS * PAGE_2M);
+	srand(7);
+	for (round = 0; round < 2000; round++) {
+		s = rand() % SLOTS;
+		if (at[s]) {
+			EXPECT_EQ(0, memcmp(va + s * PAGE_2M + 8, &at[s], sizeof(at[s])));
+			ASSERT_OK(aclrtUnmapMem(va + s * PAGE_2M));
+			queue[tail] = at[s];
+			tail = (tail + 1) % SLOTS;
+			queued++;
+			at[s] = NULL;
+		} else {
+			if (queued) {
+				at[s] = queue[head];
+				head = (head + 1) % SLOTS;
+				queued--;
+			} else {
+				MALLOC_PHYS(at[s], PAGE_2M, 0);
+			}
+			ASSERT_OK(aclrtMapMem(va + s * PAGE_2M, PAGE_2M, 0, at[s], 0));
+			memcpy(va + s * PAGE_2M + 8, &at[s], sizeof(at[s]));
+		}
+	}
+	for (s = 0; s < SLOTS; s++) {
+		if (!at[s])
+			continue;
+		ASSERT_OK(aclrtUnmapMem(va + s * PAGE_2M));
+		ASSERT_OK(aclrtFreePhysical(at[s]));
+	}
+	while (queued--) {
+		ASSERT_OK(aclrtFreePhysical(queue[head]));
+		head = (head + 1) % SLOTS;
+	}
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+}
+
 /* 2 MiB chunks are mapped with one PMD entry each. */
 TEST_F(map, pmd_mapped)
 {

@@ -323,6 +323,103 @@ TEST_F(proc, unmap_races_cpu_access)
 	EXPECT_EQ(free0, device_free(0));
 }
 
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = -1;
+
+	if (fd >= 0) {
+		ret = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+		close(fd);
+	}
+	return ret;
+}
+
+static long read_long(const char *path)
+{
+	long value = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &value) != 1)
+			value = -1;
+		fclose(f);
+	}
+	return value;
+}
+
+static long read_key(const char *path, const char *key)
+{
+	char line[128];
+	long value = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ' ')
+			value = atol(line + strlen(key) + 1);
+	fclose(f);
+	return value;
+}
+
+/*
+ * Physical memory is charged to the allocating process's memory cgroup;
+ * over its limit the allocation fails with 207001 and the OOM killer
+ * is never invoked.
+ */
+TEST_F(proc, memcg_charged_no_oom_kill)
+{
+	const char *cg = "/sys/fs/cgroup/acl-vmm-test";
+	char path[128], buf[16];
+	int status;
+	pid_t pid;
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) ||
+	    write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no writable cgroup2 hierarchy with the memory controller");
+	rmdir(cg);
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	ASSERT_EQ(0, write_file(path, "96M"));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+		aclrtDrvMemHandle h, big;
+		long before, after;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		snprintf(buf, sizeof(buf), "%d", getpid());
+		if (write_file(path, buf))
+			_exit(10);
+		if (aclInit(NULL))
+			_exit(11);
+		snprintf(path, sizeof(path), "%s/memory.current", cg);
+		before = read_long(path);
+		if (before < 0)
+			_exit(12);
+		if (aclrtMallocPhysical(&h, 16 * PAGE_2M, &prop, 0))
+			_exit(13);
+		after = read_long(path);
+		if (after - before < 16 * (long)PAGE_2M)
+			_exit(15);	/* not charged */
+		if (aclrtMallocPhysical(&big, 64 * PAGE_2M, &prop, 0) !=
+		    ACL_ERROR_RT_MEMORY_ALLOCATION)
+			_exit(16);
+		if (aclrtFreePhysical(h) || aclFinalize())
+			_exit(17);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("child status %#x", status);
+	}
+	snprintf(path, sizeof(path), "%s/memory.events", cg);
+	EXPECT_EQ(0, read_key(path, "oom_kill"));
+	EXPECT_GT(read_key(path, "max"), 0);
+	EXPECT_EQ(0, rmdir(cg));
+}
+
 /* Many mappings live at once, then torn down by aclFinalize (teardown). */
 TEST_F(proc, many_live_mappings)
 {
