@@ -58,6 +58,7 @@
 #define ACL_VMM_VA_START ((unsigned long)ACL_VMM_VA_WINDOW_START)
 #define ACL_VMM_VA_END ((unsigned long)(ACL_VMM_VA_WINDOW_START + ACL_VMM_VA_WINDOW_SIZE))
 #define ACL_VMM_DEVICE_NONE 0xfffffffeU
+#define ACL_VMM_MAX_DEVICES 64
 
 struct acl_vmm_mem;
 
@@ -84,12 +85,17 @@ extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
 
 /**
  * struct acl_vmm_device - an emulated device
+ * @misc: its own node, /dev/acl_vmmN: a context may use the device only
+ *        once it attached a descriptor of that node
+ * @name: the node's name
  * @index: its index, from 0
  * @capacity: bytes of memory it has
  * @lock: protects @used
  * @used: bytes of @capacity allocated, by every process
  */
 struct acl_vmm_device {
+	struct miscdevice misc;
+	char name[16];
 	u32 index;
 	u64 capacity;
 	spinlock_t lock; /* protects @used */
@@ -101,11 +107,38 @@ struct acl_vmm_device {
  * @misc: the misc device, /dev/acl_vmm
  * @num_devices: number of emulated devices
  * @devices: the emulated devices
+ * @shares_lock: protects @shares and every acl_vmm_mem.share
+ * @shares: the exported memory (struct acl_vmm_share) by share id
+ * @next_share: where the cyclic share id allocation goes on
  */
 struct acl_vmm {
 	struct miscdevice misc;
 	u32 num_devices;
 	struct acl_vmm_device *devices;
+	struct mutex shares_lock; /* protects @shares and acl_vmm_mem.share */
+	struct xarray shares;
+	u32 next_share;
+};
+
+/**
+ * struct acl_vmm_share - physical memory exported for other processes
+ * @id: its id, the low 32 bits of the share value userspace sees
+ * @mem: the memory; the share holds no reference: it lives exactly as long
+ *       as its memory, which unpublishes it when it goes
+ * @exporter: the exporting process (thread group), which may not import
+ * @no_pid_check: any process may import, not only whitelisted ones
+ * @pids: the whitelist: struct pid by init-namespace id, each referenced
+ * @nr_pids: number of entries in @pids
+ *
+ * Everything is under acl_vmm.shares_lock.
+ */
+struct acl_vmm_share {
+	u32 id;
+	struct acl_vmm_mem *mem;
+	struct pid *exporter;
+	bool no_pid_check;
+	struct xarray pids;
+	unsigned int nr_pids;
 };
 
 /**
@@ -119,8 +152,10 @@ struct acl_vmm {
  * @granule_shift: log2 of the granularity (mapping alignment)
  * @nr_chunks: number of 2 MiB chunks
  * @chunks: the chunks, 2 MiB compound pages (backend data)
+ * @vmm: the module
+ * @share: the share exporting it, if any; under acl_vmm.shares_lock
  *
- * Immutable once created, so it needs no lock.
+ * Immutable once created but for @share.
  */
 struct acl_vmm_mem {
 	struct kref kref;
@@ -132,6 +167,8 @@ struct acl_vmm_mem {
 	unsigned int granule_shift;
 	unsigned long nr_chunks;
 	struct page **chunks;
+	struct acl_vmm *vmm;
+	struct acl_vmm_share *share;
 };
 
 /**
@@ -141,12 +178,16 @@ struct acl_vmm_mem {
  * @map_count: number of mappings of it; under acl_vmm_ctx.lock
  * @freed: userspace freed it; it goes at the last unmap; under
  *         acl_vmm_ctx.lock
+ * @imported: it was made by importing a share
+ * @import_device: the device it was imported for
  */
 struct acl_vmm_handle {
 	u32 id;
 	struct acl_vmm_mem *mem;
 	unsigned int map_count;
 	bool freed;
+	bool imported;
+	u32 import_device;
 };
 
 /**
@@ -216,6 +257,8 @@ struct acl_vmm_mapping {
  * @handles: handles by id; modified under @lock
  * @pending: the reservation whose vm_mmap() is under way, if any
  * @next_va: where the next address search starts; under @reserve_lock
+ * @devices: the devices attached (ACL_VMM_ATTACH), the only ones it may
+ *           use; set atomically, never cleared
  * @mapping: the file's own address space (file->f_mapping): it holds the
  *           context's VMAs only, so that unmap_mapping_range() on it zaps
  *           this context's pages and nobody else's. File offsets are the
@@ -230,6 +273,7 @@ struct acl_vmm_ctx {
 	struct xarray handles;
 	struct acl_vmm_reservation *pending;
 	unsigned long next_va;
+	DECLARE_BITMAP(devices, ACL_VMM_MAX_DEVICES);
 	struct address_space mapping;
 };
 
@@ -254,16 +298,37 @@ int acl_vmm_ucmd_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len);
 /* device.c */
 int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each);
 void acl_vmm_devices_fini(struct acl_vmm *vmm);
+struct acl_vmm_device *acl_vmm_ctx_device(struct acl_vmm_ctx *ctx, u32 index);
+int acl_vmm_ioctl_attach(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_device_charge(struct acl_vmm_device *dev, u64 bytes);
 void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes);
 int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd);
 
 /* physical.c */
+void acl_vmm_mem_get(struct acl_vmm_mem *mem);
+void acl_vmm_mem_put(struct acl_vmm_mem *mem);
+struct acl_vmm_handle *acl_vmm_handle_lookup(struct acl_vmm_ctx *ctx, u32 id);
+int acl_vmm_handle_install(struct acl_vmm_ctx *ctx, struct acl_vmm_mem *mem,
+			   bool imported, u32 import_device, u32 *id);
+int acl_vmm_handle_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len, u32 id);
 void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx, struct acl_vmm_handle *handle);
 void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx);
 int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_free(struct acl_vmm_ucmd *ucmd);
+
+/* share.c */
+void acl_vmm_shares_init(struct acl_vmm *vmm);
+void acl_vmm_shares_fini(struct acl_vmm *vmm);
+void acl_vmm_share_unpublish(struct acl_vmm_mem *mem);
+int acl_vmm_ioctl_get_tgid(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_export(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_set_pids(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd);
+
+/* dmabuf.c */
+int acl_vmm_ioctl_export_dmabuf(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_import_dmabuf(struct acl_vmm_ucmd *ucmd);
 
 /* reservation.c */
 int acl_vmm_mmap(struct file *filp, struct vm_area_struct *vma);

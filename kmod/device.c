@@ -6,10 +6,30 @@
  * allocated on a device is charged against it: an allocation that would
  * exceed it fails with -ENOMEM before any page is allocated, and the
  * charge is returned when the memory's last reference goes.
+ *
+ * Each device also has a node of its own, /dev/acl_vmmN. A context uses a
+ * device only after ACL_VMM_ATTACH with an open descriptor of its node, so
+ * that who may use a device is decided by who may open its node: its mode
+ * and group (a udev rule), or which nodes a container is given.
  */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
+
+/* A device node only stands for its device: it has no operation. */
+static const struct file_operations acl_vmm_device_fops = {
+	.owner = THIS_MODULE,
+	.llseek = noop_llseek,
+};
+
+static void acl_vmm_device_nodes_remove(struct acl_vmm *vmm, u32 count)
+{
+	while (count--)
+		misc_deregister(&vmm->devices[count].misc);
+}
 
 /**
  * acl_vmm_devices_init() - create the emulated devices
@@ -21,6 +41,8 @@
  */
 int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each)
 {
+	struct acl_vmm_device *dev;
+	int ret;
 	u32 i;
 
 	vmm->devices = kcalloc(num_devices, sizeof(*vmm->devices), GFP_KERNEL);
@@ -28,11 +50,27 @@ int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each)
 		return -ENOMEM;
 	vmm->num_devices = num_devices;
 	for (i = 0; i < num_devices; i++) {
-		vmm->devices[i].index = i;
-		vmm->devices[i].capacity = bytes_each;
-		spin_lock_init(&vmm->devices[i].lock);
+		dev = &vmm->devices[i];
+		dev->index = i;
+		dev->capacity = bytes_each;
+		spin_lock_init(&dev->lock);
+		snprintf(dev->name, sizeof(dev->name), "acl_vmm%u", i);
+		dev->misc.minor = MISC_DYNAMIC_MINOR;
+		dev->misc.name = dev->name;
+		dev->misc.fops = &acl_vmm_device_fops;
+		dev->misc.mode = 0666;
+		ret = misc_register(&dev->misc);
+		if (ret)
+			goto err_remove_nodes;
 	}
 	return 0;
+
+err_remove_nodes:
+	acl_vmm_device_nodes_remove(vmm, i);
+	kfree(vmm->devices);
+	vmm->devices = NULL;
+	vmm->num_devices = 0;
+	return ret;
 }
 
 /**
@@ -45,6 +83,7 @@ void acl_vmm_devices_fini(struct acl_vmm *vmm)
 {
 	u32 i;
 
+	acl_vmm_device_nodes_remove(vmm, vmm->num_devices);
 	for (i = 0; i < vmm->num_devices; i++)
 		WARN_ON(vmm->devices[i].used);
 	kfree(vmm->devices);
@@ -86,6 +125,50 @@ void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes)
 }
 
 /**
+ * acl_vmm_ctx_device() - a device the context may use
+ * @ctx: the context
+ * @index: the device's index
+ *
+ * Return: the device, or NULL when there is no such device or the context
+ * did not attach it.
+ */
+struct acl_vmm_device *acl_vmm_ctx_device(struct acl_vmm_ctx *ctx, u32 index)
+{
+	if (index >= ctx->vmm->num_devices || !test_bit(index, ctx->devices))
+		return NULL;
+	return &ctx->vmm->devices[index];
+}
+
+/**
+ * acl_vmm_ioctl_attach() - ACL_VMM_ATTACH: let the context use a device
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno.
+ */
+int acl_vmm_ioctl_attach(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_attach *cmd = ucmd->cmd;
+	struct acl_vmm_device *dev;
+	struct fd f;
+
+	if (cmd->flags)
+		return -EINVAL;
+	f = fdget(cmd->fd);
+	if (!f.file)
+		return -EBADF;
+	if (f.file->f_op != &acl_vmm_device_fops) {
+		fdput(f);
+		return -EINVAL;
+	}
+	/* misc_open() left the miscdevice there. */
+	dev = container_of(f.file->private_data, struct acl_vmm_device, misc);
+	fdput(f);
+	set_bit(dev->index, ucmd->ctx->devices);
+	cmd->device = dev->index;
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/**
  * acl_vmm_ioctl_get_info() - ACL_VMM_GET_INFO: the module's constants
  * @ucmd: the call
  *
@@ -114,14 +197,13 @@ int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd)
 int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd)
 {
 	struct acl_vmm_device_info *cmd = ucmd->cmd;
-	struct acl_vmm *vmm = ucmd->ctx->vmm;
 	struct acl_vmm_device *dev;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	if (cmd->device >= vmm->num_devices)
+	dev = acl_vmm_ctx_device(ucmd->ctx, cmd->device);
+	if (!dev)
 		return -ENODEV;
-	dev = &vmm->devices[cmd->device];
 	cmd->capacity = dev->capacity;
 	spin_lock(&dev->lock);
 	cmd->used = dev->used;

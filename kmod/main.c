@@ -33,7 +33,6 @@ module_param(device_mem_mb, ulong, 0444);
 MODULE_PARM_DESC(device_mem_mb,
 		 "Memory of each emulated device in MiB (default 0: half of RAM shared among the devices, at most 16384 each)");
 
-#define ACL_VMM_MAX_DEVICES 64
 #define ACL_VMM_AUTO_MAX_MB 16384UL
 
 static struct acl_vmm acl_vmm;
@@ -66,6 +65,12 @@ union acl_vmm_ucmd_buffer {
 	struct acl_vmm_unmap unmap;
 	struct acl_vmm_query query;
 	struct acl_vmm_reset reset;
+	struct acl_vmm_attach attach;
+	struct acl_vmm_tgid tgid;
+	struct acl_vmm_export export;
+	struct acl_vmm_set_pids set_pids;
+	struct acl_vmm_import import;
+	struct acl_vmm_dmabuf dmabuf;
 };
 
 /**
@@ -113,6 +118,20 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 			 struct acl_vmm_query, device),
 	ACL_VMM_IOCTL_OP(RESET, acl_vmm_ioctl_reset,
 			 struct acl_vmm_reset, flags),
+	ACL_VMM_IOCTL_OP(ATTACH, acl_vmm_ioctl_attach,
+			 struct acl_vmm_attach, device),
+	ACL_VMM_IOCTL_OP(GET_TGID, acl_vmm_ioctl_get_tgid,
+			 struct acl_vmm_tgid, __reserved),
+	ACL_VMM_IOCTL_OP(EXPORT, acl_vmm_ioctl_export,
+			 struct acl_vmm_export, share),
+	ACL_VMM_IOCTL_OP(SET_PIDS, acl_vmm_ioctl_set_pids,
+			 struct acl_vmm_set_pids, __reserved),
+	ACL_VMM_IOCTL_OP(IMPORT, acl_vmm_ioctl_import,
+			 struct acl_vmm_import, handle),
+	ACL_VMM_IOCTL_OP(EXPORT_DMABUF, acl_vmm_ioctl_export_dmabuf,
+			 struct acl_vmm_dmabuf, fd),
+	ACL_VMM_IOCTL_OP(IMPORT_DMABUF, acl_vmm_ioctl_import_dmabuf,
+			 struct acl_vmm_dmabuf, fd),
 };
 
 static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -226,9 +245,10 @@ static int __init acl_vmm_init(void)
 		acl_vmm_default_device_bytes(num_devices);
 	bytes = round_down(bytes, ACL_VMM_CHUNK_SIZE);
 
+	acl_vmm_shares_init(&acl_vmm);
 	ret = acl_vmm_devices_init(&acl_vmm, num_devices, bytes);
 	if (ret)
-		return ret;
+		goto err_shares_fini;
 
 	acl_vmm.misc.minor = MISC_DYNAMIC_MINOR;
 	acl_vmm.misc.name = "acl_vmm";
@@ -244,6 +264,8 @@ static int __init acl_vmm_init(void)
 
 err_devices_fini:
 	acl_vmm_devices_fini(&acl_vmm);
+err_shares_fini:
+	acl_vmm_shares_fini(&acl_vmm);
 	return ret;
 }
 
@@ -251,6 +273,7 @@ static void __exit acl_vmm_exit(void)
 {
 	misc_deregister(&acl_vmm.misc);
 	acl_vmm_devices_fini(&acl_vmm);
+	acl_vmm_shares_fini(&acl_vmm);
 }
 
 module_init(acl_vmm_init);

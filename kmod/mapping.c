@@ -128,8 +128,8 @@ int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd)
 		return -ENOMEM;
 
 	mutex_lock(&ctx->lock);
-	handle = xa_load(&ctx->handles, cmd->handle);
-	if (!handle || handle->freed) {
+	handle = acl_vmm_handle_lookup(ctx, cmd->handle);
+	if (!handle) {
 		ret = -ENOENT;
 		goto err_unlock;
 	}

@@ -18,18 +18,33 @@ static void acl_vmm_mem_release(struct kref *kref)
 {
 	struct acl_vmm_mem *mem = container_of(kref, struct acl_vmm_mem, kref);
 
+	acl_vmm_share_unpublish(mem);
 	mem->ops->release(mem);
 	if (mem->dev)
 		acl_vmm_device_uncharge(mem->dev, mem->size);
 	kfree(mem);
 }
 
-static void acl_vmm_mem_put(struct acl_vmm_mem *mem)
+/**
+ * acl_vmm_mem_get() - take a reference on physical memory
+ * @mem: the memory, on which the caller holds a reference already
+ */
+void acl_vmm_mem_get(struct acl_vmm_mem *mem)
+{
+	kref_get(&mem->kref);
+}
+
+/**
+ * acl_vmm_mem_put() - drop a reference on physical memory
+ * @mem: the memory; it is released with the last reference
+ */
+void acl_vmm_mem_put(struct acl_vmm_mem *mem)
 {
 	kref_put(&mem->kref, acl_vmm_mem_release);
 }
 
-static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm_device *dev,
+static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm *vmm,
+					      struct acl_vmm_device *dev,
 					      int nid, u64 size,
 					      unsigned int granule_shift,
 					      u32 mem_attr)
@@ -48,6 +63,7 @@ static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm_device *dev,
 		goto err_uncharge;
 	}
 	kref_init(&mem->kref);
+	mem->vmm = vmm;
 	mem->ops = &acl_vmm_sysmem_ops;
 	mem->dev = dev;
 	mem->nid = nid;
@@ -112,6 +128,105 @@ static int __acl_vmm_handle_free(struct acl_vmm_ctx *ctx,
 }
 
 /**
+ * acl_vmm_handle_lookup() - the live handle of an id
+ * @ctx: the context
+ * @id: the id
+ *
+ * Called with @ctx->lock held.
+ *
+ * Return: the handle, or NULL for an unknown or freed one.
+ */
+struct acl_vmm_handle *acl_vmm_handle_lookup(struct acl_vmm_ctx *ctx, u32 id)
+{
+	struct acl_vmm_handle *handle;
+
+	lockdep_assert_held(&ctx->lock);
+	handle = xa_load(&ctx->handles, id);
+	return handle && !handle->freed ? handle : NULL;
+}
+
+/* Whether the context holds a live handle imported from @mem for @device. */
+static bool acl_vmm_ctx_imported(struct acl_vmm_ctx *ctx,
+				 struct acl_vmm_mem *mem, u32 device)
+{
+	struct acl_vmm_handle *handle;
+	unsigned long id;
+
+	lockdep_assert_held(&ctx->lock);
+	xa_for_each(&ctx->handles, id, handle)
+		if (handle->mem == mem && handle->imported && !handle->freed &&
+		    handle->import_device == device)
+			return true;
+	return false;
+}
+
+/**
+ * acl_vmm_handle_install() - name physical memory in a context
+ * @ctx: the context
+ * @mem: the memory; the caller's reference passes to the handle on success
+ * @imported: the memory comes from a share
+ * @import_device: with @imported, the device it is imported for; a context
+ *                 holds one live imported handle per memory and device
+ * @id: out: the new handle's id
+ *
+ * Return: 0, -EEXIST for a second import, or -ENOMEM.
+ */
+int acl_vmm_handle_install(struct acl_vmm_ctx *ctx, struct acl_vmm_mem *mem,
+			   bool imported, u32 import_device, u32 *id)
+{
+	struct acl_vmm_handle *handle;
+	int ret;
+
+	handle = kzalloc(sizeof(*handle), GFP_KERNEL_ACCOUNT);
+	if (!handle)
+		return -ENOMEM;
+	handle->mem = mem;
+	handle->imported = imported;
+	handle->import_device = import_device;
+
+	/* Lookups run under ctx->lock: publish the handle whole. */
+	mutex_lock(&ctx->lock);
+	if (imported && acl_vmm_ctx_imported(ctx, mem, import_device))
+		ret = -EEXIST;
+	else
+		ret = xa_alloc(&ctx->handles, id, handle, xa_limit_31b,
+			       GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		handle->id = *id;
+	mutex_unlock(&ctx->lock);
+	if (ret)
+		kfree(handle);
+	return ret;
+}
+
+/**
+ * acl_vmm_handle_respond() - tell userspace a new handle, or undo it
+ * @ucmd: the call that made the handle
+ * @cmd_len: size of its struct
+ * @id: the new handle's id
+ *
+ * When the results cannot be copied back, the handle is freed as userspace
+ * would: the id was not told, but another thread may have guessed it.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int acl_vmm_handle_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len, u32 id)
+{
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_handle *handle;
+	int ret = acl_vmm_ucmd_respond(ucmd, cmd_len);
+
+	if (ret) {
+		mutex_lock(&ctx->lock);
+		handle = acl_vmm_handle_lookup(ctx, id);
+		if (handle)
+			__acl_vmm_handle_free(ctx, handle);
+		mutex_unlock(&ctx->lock);
+	}
+	return ret;
+}
+
+/**
  * acl_vmm_handles_destroy() - destroy every handle of a context
  * @ctx: the context; no mapping is left in it
  *
@@ -129,7 +244,7 @@ void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx)
 	}
 }
 
-static int acl_vmm_alloc_placement(struct acl_vmm *vmm,
+static int acl_vmm_alloc_placement(struct acl_vmm_ctx *ctx,
 				   const struct acl_vmm_alloc *cmd,
 				   struct acl_vmm_device **dev, int *nid)
 {
@@ -137,10 +252,8 @@ static int acl_vmm_alloc_placement(struct acl_vmm *vmm,
 	*nid = NUMA_NO_NODE;
 	switch (cmd->location) {
 	case ACL_VMM_LOCATION_DEVICE:
-		if (cmd->location_id >= vmm->num_devices)
-			return -ENODEV;
-		*dev = &vmm->devices[cmd->location_id];
-		return 0;
+		*dev = acl_vmm_ctx_device(ctx, cmd->location_id);
+		return *dev ? 0 : -ENODEV;
 	case ACL_VMM_LOCATION_HOST:
 		return cmd->location_id ? -EINVAL : 0;
 	case ACL_VMM_LOCATION_HOST_NUMA:
@@ -165,7 +278,6 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_alloc *cmd = ucmd->cmd;
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	unsigned int shift = ACL_VMM_CHUNK_SHIFT;
-	struct acl_vmm_handle *handle;
 	struct acl_vmm_device *dev;
 	struct acl_vmm_mem *mem;
 	int nid, ret;
@@ -175,7 +287,7 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->flags & ACL_VMM_ALLOC_HUGE1G)
 		shift = ACL_VMM_HUGE1G_SHIFT;
-	ret = acl_vmm_alloc_placement(ctx->vmm, cmd, &dev, &nid);
+	ret = acl_vmm_alloc_placement(ctx, cmd, &dev, &nid);
 	if (ret)
 		return ret;
 	if (!cmd->length || cmd->length & ((1ULL << shift) - 1))
@@ -184,44 +296,17 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 	if (cmd->length > (u64)totalram_pages() << PAGE_SHIFT)
 		return -ENOMEM;
 
-	handle = kzalloc(sizeof(*handle), GFP_KERNEL_ACCOUNT);
-	if (!handle)
-		return -ENOMEM;
-	mem = acl_vmm_mem_create(dev, nid, cmd->length, shift, cmd->mem_attr);
-	if (IS_ERR(mem)) {
-		ret = PTR_ERR(mem);
-		goto err_free_handle;
-	}
-	handle->mem = mem;
-
-	/* Lookups run under ctx->lock: publish the handle whole. */
-	mutex_lock(&ctx->lock);
-	ret = xa_alloc(&ctx->handles, &id, handle, xa_limit_31b,
-		       GFP_KERNEL_ACCOUNT);
-	if (!ret)
-		handle->id = id;
-	mutex_unlock(&ctx->lock);
-	if (ret)
-		goto err_put_mem;
-	cmd->handle = id;
-	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	mem = acl_vmm_mem_create(ctx->vmm, dev, nid, cmd->length, shift,
+				 cmd->mem_attr);
+	if (IS_ERR(mem))
+		return PTR_ERR(mem);
+	ret = acl_vmm_handle_install(ctx, mem, false, 0, &id);
 	if (ret) {
-		/*
-		 * The id was not told, but another thread may have guessed
-		 * it: free the handle as userspace would.
-		 */
-		mutex_lock(&ctx->lock);
-		if (xa_load(&ctx->handles, id) == handle)
-			__acl_vmm_handle_free(ctx, handle);
-		mutex_unlock(&ctx->lock);
+		acl_vmm_mem_put(mem);
+		return ret;
 	}
-	return ret;
-
-err_put_mem:
-	acl_vmm_mem_put(mem);
-err_free_handle:
-	kfree(handle);
-	return ret;
+	cmd->handle = id;
+	return acl_vmm_handle_respond(ucmd, sizeof(*cmd), id);
 }
 
 /**

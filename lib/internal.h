@@ -15,6 +15,7 @@
 
 #define ACL_VMM_GRANULE ((size_t)ACL_VMM_PAGE_SIZE)
 #define ACL_VMM_GRANULE_1G ((size_t)ACL_VMM_HUGE1G_PAGE_SIZE)
+#define ACL_VMM_MAX_DEVICES 64
 
 /*
  * The operations whose kernel errors errors.c translates: a kernel errno
@@ -32,6 +33,9 @@ enum acl_vmm_op {
 	ACL_VMM_OP_UNMAP,
 	ACL_VMM_OP_QUERY,
 	ACL_VMM_OP_QUERY_RANGE,
+	ACL_VMM_OP_EXPORT,
+	ACL_VMM_OP_SET_PIDS,
+	ACL_VMM_OP_IMPORT,
 };
 
 /* errors.c */
@@ -46,6 +50,7 @@ int acl_vmm_fd(void);
 uint32_t acl_vmm_device_count(void);
 aclError acl_vmm_current_device(const char *api, int32_t *device);
 aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device);
+uint32_t acl_vmm_phys_device(int32_t device);
 int acl_vmm_ioctl(unsigned long request, void *arg);
 
 /* physical.c */

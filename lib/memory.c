@@ -98,7 +98,7 @@ aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)
 		return acl_vmm_fail_errno(ACL_VMM_OP_RESERVE, err,
 					  "%s: size=%zu", api, size);
 	alloc.location = ACL_VMM_LOCATION_DEVICE;
-	alloc.location_id = device;
+	alloc.location_id = acl_vmm_phys_device(device);
 	alloc.mem_attr = granule == ACL_VMM_GRANULE_1G ? ACL_HBM_MEM_HUGE1G :
 			 ACL_HBM_MEM_HUGE;
 	alloc.flags = granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0;
@@ -276,7 +276,7 @@ aclError aclrtGetMemInfo(aclrtMemAttr attr, size_t *free, size_t *total)
 		*total = (size_t)si.totalram * si.mem_unit;
 		return ACL_SUCCESS;
 	}
-	info.device = device;
+	info.device = acl_vmm_phys_device(device);
 	err = acl_vmm_ioctl(ACL_VMM_DEVICE_INFO, &info);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_INFO, err,

@@ -133,7 +133,9 @@ aclError aclrtMallocPhysical(aclrtDrvMemHandle *handle, size_t size,
 				    (unsigned int)prop->memAttr);
 
 	cmd.location = acl_vmm_location(prop->location.type);
-	cmd.location_id = prop->location.id;
+	cmd.location_id = prop->location.type == ACL_MEM_LOCATION_TYPE_DEVICE ?
+			  acl_vmm_phys_device((int32_t)prop->location.id) :
+			  prop->location.id;
 	cmd.mem_attr = prop->memAttr;
 	cmd.flags = granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0;
 	cmd.length = size;

@@ -9,6 +9,11 @@
  * makes the device's default context current, created at its first
  * SetDevice and destroyed at the matching ResetDevice. A forked child
  * starts uninitialized: the parent's device context is not its own.
+ *
+ * Devices: aclInit attaches every device whose node (/dev/acl_vmmN) the
+ * process can open; those are the devices it sees, in order, narrowed and
+ * renumbered by ASCEND_RT_VISIBLE_DEVICES as on CANN. Device ids in the
+ * API are these logical ids; the kernel is told the physical ones.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +41,7 @@ static atomic_int acl_vmm_devfd = -1;
 static unsigned int acl_vmm_init_count;
 static bool acl_vmm_was_initialized;
 static uint32_t acl_vmm_num_devices;
+static uint32_t acl_vmm_phys[ACL_VMM_MAX_DEVICES];
 static struct acl_vmm_context *acl_vmm_contexts;
 static _Thread_local struct acl_vmm_context *acl_vmm_current;
 static pthread_once_t acl_vmm_atfork_once = PTHREAD_ONCE_INIT;
@@ -75,9 +81,15 @@ aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device)
 {
 	if (device < 0 || device >= (int64_t)acl_vmm_num_devices)
 		return acl_vmm_fail(ACL_ERROR_RT_INVALID_DEVICEID,
-				    "%s: %s=%lld is not a device: %u device(s), numbered from 0",
+				    "%s: %s=%lld is not a device: %u device(s) visible, numbered from 0",
 				    api, arg, (long long)device, acl_vmm_num_devices);
 	return ACL_SUCCESS;
+}
+
+/* The module's index of a (checked) logical device id. */
+uint32_t acl_vmm_phys_device(int32_t device)
+{
+	return acl_vmm_phys[device];
 }
 
 static struct acl_vmm_context *acl_vmm_context_find(const void *ptr);
@@ -139,10 +151,67 @@ static void acl_vmm_register_atfork(void)
 	pthread_atfork(NULL, NULL, acl_vmm_atfork_child);
 }
 
+/* Attach every device whose node this process can open. */
+static void acl_vmm_attach_devices(int fd, const char *path, uint32_t count,
+				   bool *attached)
+{
+	struct acl_vmm_attach cmd = { .size = sizeof(cmd) };
+	char node[4096];
+	uint32_t i;
+	int dfd;
+
+	for (i = 0; i < count && i < ACL_VMM_MAX_DEVICES; i++) {
+		snprintf(node, sizeof(node), "%s%u", path, i);
+		dfd = open(node, O_RDWR | O_CLOEXEC);
+		if (dfd < 0)
+			continue;
+		cmd.fd = dfd;
+		attached[i] = !ioctl(fd, ACL_VMM_ATTACH, &cmd);
+		close(dfd);
+	}
+}
+
+/*
+ * The visible devices: the attached ones, or those ASCEND_RT_VISIBLE_DEVICES
+ * lists, in its order, up to the first entry that is not an attached
+ * device or repeats one.
+ */
+static void acl_vmm_visible_devices(uint32_t count, const bool *attached)
+{
+	const char *env = getenv("ASCEND_RT_VISIBLE_DEVICES");
+	bool seen[ACL_VMM_MAX_DEVICES] = { false };
+	char *end;
+	long v;
+	uint32_t i;
+
+	acl_vmm_num_devices = 0;
+	if (!env || !*env) {
+		for (i = 0; i < count && i < ACL_VMM_MAX_DEVICES; i++)
+			if (attached[i])
+				acl_vmm_phys[acl_vmm_num_devices++] = i;
+		return;
+	}
+	while (*env) {
+		v = strtol(env, &end, 10);
+		if (end == env || v < 0 || v >= (long)count ||
+		    v >= ACL_VMM_MAX_DEVICES || !attached[v] || seen[v])
+			return;
+		seen[v] = true;
+		acl_vmm_phys[acl_vmm_num_devices++] = (uint32_t)v;
+		env = end;
+		while (*env == ' ')
+			env++;
+		if (*env != ',')
+			return;
+		env++;
+	}
+}
+
 static aclError acl_vmm_open_device(void)
 {
 	const char *path = getenv("ACL_VMM_DEVICE");
 	struct acl_vmm_info info = { .size = sizeof(info) };
+	bool attached[ACL_VMM_MAX_DEVICES] = { false };
 	int fd, err;
 
 	if (!path || !*path)
@@ -158,7 +227,8 @@ static aclError acl_vmm_open_device(void)
 					  "aclInit: %s does not answer as acl_vmm",
 					  path);
 	}
-	acl_vmm_num_devices = info.num_devices;
+	acl_vmm_attach_devices(fd, path, info.num_devices, attached);
+	acl_vmm_visible_devices(info.num_devices, attached);
 	atomic_store_explicit(&acl_vmm_devfd, fd, memory_order_release);
 	return ACL_SUCCESS;
 }

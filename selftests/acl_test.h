@@ -88,6 +88,22 @@ static inline size_t device_free(int32_t device)
 	return free_mem;
 }
 
+/* Let context @fd use @device, through the device's node; 0 or -errno. */
+static inline int attach_device(int fd, uint32_t device)
+{
+	struct acl_vmm_attach cmd = { .size = sizeof(cmd) };
+	char node[32];
+	int ret;
+
+	snprintf(node, sizeof(node), "/dev/acl_vmm%u", device);
+	cmd.fd = open(node, O_RDWR | O_CLOEXEC);
+	if (cmd.fd < 0)
+		return -errno;
+	ret = ioctl(fd, ACL_VMM_ATTACH, &cmd) ? -errno : 0;
+	close(cmd.fd);
+	return ret;
+}
+
 /* Raw device usage, read on a file of its own (works without aclInit). */
 static inline uint64_t device_used_raw(uint32_t device)
 {
@@ -97,7 +113,7 @@ static inline uint64_t device_used_raw(uint32_t device)
 
 	if (fd < 0)
 		return used;
-	if (!ioctl(fd, ACL_VMM_DEVICE_INFO, &info))
+	if (!attach_device(fd, device) && !ioctl(fd, ACL_VMM_DEVICE_INFO, &info))
 		used = info.used;
 	close(fd);
 	return used;

@@ -17,6 +17,8 @@ FIXTURE_SETUP(uapi)
 	self->used0 = device_used_raw(0);
 	self->fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
 	ASSERT_GE(self->fd, 0);
+	ASSERT_EQ(0, attach_device(self->fd, 0));
+	ASSERT_EQ(0, attach_device(self->fd, 1));
 }
 
 FIXTURE_TEARDOWN(uapi)
@@ -83,7 +85,7 @@ TEST_F(uapi, unknown_commands)
 
 	*(uint32_t *)buf = sizeof(buf);
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_BASE - 1), buf));
-	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RESET + 1), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT_DMABUF + 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, 0xff), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO('X', ACL_VMM_CMD_GET_INFO), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO, int), buf));
@@ -183,6 +185,41 @@ TEST_F(uapi, bad_values)
 	EXPECT_EQ(-ENOENT, map(self->fd, va, PAGE_2M, 0xffffffff));
 	EXPECT_EQ(-ENOENT, free_handle(self->fd, 0));
 	EXPECT_EQ(0, release(self->fd, va));
+}
+
+/* A context uses only the devices it attached, through their nodes. */
+TEST_F(uapi, attach)
+{
+	struct acl_vmm_device_info di = { .size = sizeof(di), .device = 0 };
+	struct acl_vmm_alloc a = { .size = sizeof(a), .length = PAGE_2M,
+				   .location = ACL_VMM_LOCATION_DEVICE };
+	struct acl_vmm_attach at = { .size = sizeof(at) };
+	int fd2 = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	ASSERT_GE(fd2, 0);
+	EXPECT_EQ(-ENODEV, xioctl(fd2, ACL_VMM_DEVICE_INFO, &di));
+	EXPECT_EQ(-ENODEV, xioctl(fd2, ACL_VMM_ALLOC, &a));
+	at.fd = -1;
+	EXPECT_EQ(-EBADF, xioctl(fd2, ACL_VMM_ATTACH, &at));
+	at.fd = null;
+	EXPECT_EQ(-EINVAL, xioctl(fd2, ACL_VMM_ATTACH, &at));
+	at.fd = self->fd;	/* the control node is not a device node */
+	EXPECT_EQ(-EINVAL, xioctl(fd2, ACL_VMM_ATTACH, &at));
+	at.fd = open("/dev/acl_vmm1", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(at.fd, 0);
+	EXPECT_EQ(0, xioctl(fd2, ACL_VMM_ATTACH, &at));
+	EXPECT_EQ(1, at.device);
+	close(at.fd);
+	/* Device 1 now, still not device 0. */
+	EXPECT_EQ(-ENODEV, xioctl(fd2, ACL_VMM_ALLOC, &a));
+	a.location_id = 1;
+	EXPECT_EQ(0, xioctl(fd2, ACL_VMM_ALLOC, &a));
+	di.device = 1;
+	EXPECT_EQ(0, xioctl(fd2, ACL_VMM_DEVICE_INFO, &di));
+	EXPECT_GE(di.used, PAGE_2M);
+	close(null);
+	close(fd2);
 }
 
 /* Only the process that opened the file may use it. */
@@ -387,7 +424,7 @@ TEST_F(uapi, close_then_exit)
 	if (pid == 0) {
 		int fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
 		uint64_t va = reserve(fd, PAGE_2M);
-		uint32_t h = alloc(fd, PAGE_2M);
+		uint32_t h = attach_device(fd, 0) ? 0 : alloc(fd, PAGE_2M);
 
 		if (!va || !h || map(fd, va, PAGE_2M, h))
 			_exit(1);

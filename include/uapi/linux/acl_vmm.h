@@ -17,6 +17,11 @@
  * reserved members are refused with -EINVAL, unknown commands with -ENOTTY,
  * and any ioctl from a process other than the one that opened the file with
  * -EPERM.
+ *
+ * Devices: each emulated device N also has a node of its own,
+ * /dev/acl_vmmN. A context may use device N only after ACL_VMM_ATTACH with
+ * a file descriptor of that node: a process (a container) that cannot open
+ * a device's node cannot use the device.
  */
 #ifndef _UAPI_LINUX_ACL_VMM_H
 #define _UAPI_LINUX_ACL_VMM_H
@@ -46,6 +51,13 @@ enum {
 	ACL_VMM_CMD_UNMAP,
 	ACL_VMM_CMD_QUERY,
 	ACL_VMM_CMD_RESET,
+	ACL_VMM_CMD_ATTACH,
+	ACL_VMM_CMD_GET_TGID,
+	ACL_VMM_CMD_EXPORT,
+	ACL_VMM_CMD_SET_PIDS,
+	ACL_VMM_CMD_IMPORT,
+	ACL_VMM_CMD_EXPORT_DMABUF,
+	ACL_VMM_CMD_IMPORT_DMABUF,
 };
 
 /**
@@ -319,6 +331,152 @@ struct acl_vmm_reset {
 };
 
 #define ACL_VMM_RESET _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RESET)
+
+/**
+ * struct acl_vmm_attach - ioctl(ACL_VMM_ATTACH)
+ * @size: sizeof(struct acl_vmm_attach)
+ * @flags: must be 0
+ * @fd: an open file descriptor of a device node, /dev/acl_vmmN
+ * @device: out: the device's index, N
+ *
+ * Lets the context use the device. -EBADF for a bad descriptor, -EINVAL
+ * for a descriptor of anything but a device node of this module. Before
+ * it, every command naming the device fails with -ENODEV.
+ */
+struct acl_vmm_attach {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 device;
+};
+
+#define ACL_VMM_ATTACH _IO(ACL_VMM_TYPE, ACL_VMM_CMD_ATTACH)
+
+/**
+ * struct acl_vmm_tgid - ioctl(ACL_VMM_GET_TGID)
+ * @size: sizeof(struct acl_vmm_tgid)
+ * @flags: must be 0
+ * @tgid: out: the caller's process id as the initial pid namespace sees it
+ *        (the id to whitelist, whatever namespace the caller runs in)
+ * @__reserved: must be 0
+ */
+struct acl_vmm_tgid {
+	__u32 size;
+	__u32 flags;
+	__s32 tgid;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_GET_TGID _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_TGID)
+
+/* A share: the exporting device in bits 39..32, the share id in 31..0. */
+#define ACL_VMM_SHARE_DEVICE_SHIFT 32
+#define ACL_VMM_SHARE_DEVICE_MASK 0xffULL
+#define ACL_VMM_SHARE_ID_MASK 0xffffffffULL
+/* Most processes one share may name. */
+#define ACL_VMM_SHARE_MAX_PIDS 65535
+
+/**
+ * enum acl_vmm_export_flags - flags of struct acl_vmm_export
+ * @ACL_VMM_EXPORT_NO_PID_CHECK: any process may import the share
+ */
+enum acl_vmm_export_flags {
+	ACL_VMM_EXPORT_NO_PID_CHECK = 1 << 0,
+};
+
+/**
+ * struct acl_vmm_export - ioctl(ACL_VMM_EXPORT)
+ * @size: sizeof(struct acl_vmm_export)
+ * @flags: a combination of enum acl_vmm_export_flags
+ * @handle: a handle of device memory
+ * @__reserved: must be 0
+ * @share: out: the share naming its memory, for other processes
+ *
+ * Memory can be exported once: -EEXIST after that. -ENOENT for an unknown
+ * handle, -EINVAL for host memory. The share lives as long as its memory,
+ * that is as long as any process holds a handle of it.
+ */
+struct acl_vmm_export {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+	__aligned_u64 share;
+};
+
+#define ACL_VMM_EXPORT _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EXPORT)
+
+/**
+ * struct acl_vmm_set_pids - ioctl(ACL_VMM_SET_PIDS)
+ * @size: sizeof(struct acl_vmm_set_pids)
+ * @flags: must be 0
+ * @share: a share this process exported
+ * @pids: pointer to an array of __s32 process ids, as the initial pid
+ *        namespace sees them (see ACL_VMM_GET_TGID)
+ * @count: number of ids, at least 1
+ * @__reserved: must be 0
+ *
+ * Adds the processes to the share's whitelist; they are held by identity,
+ * so that a process reusing an id later is not whitelisted. -ENOENT for an
+ * unknown share, -EPERM when the caller did not export it, -ESRCH for an id
+ * that names no process (nothing is added then), -E2BIG when the share
+ * would name more than ACL_VMM_SHARE_MAX_PIDS processes.
+ */
+struct acl_vmm_set_pids {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 share;
+	__aligned_u64 pids;
+	__u32 count;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_SET_PIDS _IO(ACL_VMM_TYPE, ACL_VMM_CMD_SET_PIDS)
+
+/**
+ * struct acl_vmm_import - ioctl(ACL_VMM_IMPORT)
+ * @size: sizeof(struct acl_vmm_import)
+ * @flags: must be 0
+ * @share: a share exported by another process
+ * @device: the attached device the importer uses it from
+ * @handle: out: a new handle of the shared memory
+ *
+ * -ENOENT for an unknown or gone share, -EPERM when the caller exported it,
+ * -EACCES when the caller is not whitelisted, -EEXIST when the caller
+ * already holds an imported handle of it for @device, -ENODEV for a device
+ * not attached.
+ */
+struct acl_vmm_import {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 share;
+	__u32 device;
+	__u32 handle;
+};
+
+#define ACL_VMM_IMPORT _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT)
+
+/**
+ * struct acl_vmm_dmabuf - ioctl(ACL_VMM_EXPORT_DMABUF, ACL_VMM_IMPORT_DMABUF)
+ * @size: sizeof(struct acl_vmm_dmabuf)
+ * @flags: must be 0
+ * @handle: export: the handle to export; import, out: the new handle
+ * @fd: export, out: a dma-buf file descriptor of the handle's memory;
+ *      import: a dma-buf file descriptor exported by this module
+ *
+ * A dma-buf keeps the memory alive until its last reference goes; it can
+ * be passed over a Unix socket, imported by this module in any process,
+ * imported by other drivers, and mmap()-ed.
+ */
+struct acl_vmm_dmabuf {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__s32 fd;
+};
+
+#define ACL_VMM_EXPORT_DMABUF _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EXPORT_DMABUF)
+#define ACL_VMM_IMPORT_DMABUF _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT_DMABUF)
 
 #define ACL_VMM_DEVICE_HOST 0xffffffffU
 
