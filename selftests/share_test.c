@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sharing physical memory between processes (CANN's shareable handles and
+ * dma-bufs), and what isolates processes and containers from each other.
+ */
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "acl_test.h"
+
+/* A child process, with a pipe each way. */
+struct peer {
+	pid_t pid;
+	int to_child[2];
+	int to_parent[2];
+};
+
+static void peer_start(struct peer *p, int (*fn)(struct peer *p, uint64_t arg),
+		       uint64_t arg)
+{
+	if (pipe(p->to_child) || pipe(p->to_parent))
+		abort();
+	p->pid = fork();
+	if (p->pid < 0)
+		abort();
+	if (p->pid == 0)
+		_exit(fn(p, arg));
+}
+
+/* Send and receive one u64; in the child, @child is true. */
+static int peer_send(struct peer *p, bool child, uint64_t v)
+{
+	return write(child ? p->to_parent[1] : p->to_child[1], &v, sizeof(v)) ==
+	       sizeof(v) ? 0 : -1;
+}
+
+static uint64_t peer_recv(struct peer *p, bool child)
+{
+	uint64_t v = UINT64_MAX;
+
+	if (read(child ? p->to_child[0] : p->to_parent[0], &v, sizeof(v)) != sizeof(v))
+		return UINT64_MAX;
+	return v;
+}
+
+static int peer_wait(struct peer *p)
+{
+	int status = -1;
+
+	waitpid(p->pid, &status, 0);
+	close(p->to_child[0]);
+	close(p->to_child[1]);
+	close(p->to_parent[0]);
+	close(p->to_parent[1]);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Child of the CANN sample: send our tgid, import, check, write back. */
+static int sample_importer(struct peer *p, uint64_t size)
+{
+	aclrtDrvMemHandle h;
+	int32_t tgid;
+	uint64_t share;
+	char *va, *buf = malloc(size);
+
+	if (!buf || aclInit(NULL) || aclrtSetDevice(0) || aclrtDeviceGetBareTgid(&tgid))
+		return 1;
+	if (peer_send(p, true, (uint64_t)tgid))
+		return 2;
+	share = peer_recv(p, true);
+	if (aclrtMemImportFromShareableHandle(share, 0, &h))
+		return 3;
+	if (aclrtReserveMemAddress((void **)&va, size, 0, NULL, 1) ||
+	    aclrtMapMem(va, size, 0, h, 0))
+		return 4;
+	if (aclrtMemcpy(buf, size, va, size, ACL_MEMCPY_DEVICE_TO_HOST))
+		return 5;
+	if (!check_pattern(buf, size, 77))
+		return 6;
+	memset(buf, 0x3c, 4096);
+	if (aclrtMemcpy(va + size - 4096, 4096, buf, 4096, ACL_MEMCPY_HOST_TO_DEVICE))
+		return 7;
+	if (peer_send(p, true, 0) || peer_recv(p, true))
+		return 8;
+	if (aclrtUnmapMem(va) || aclrtFreePhysical(h) || aclrtReleaseMemAddress(va))
+		return 9;
+	return aclFinalize() ? 10 : 0;
+}
+
+ACL_FIXTURE(share)
+
+/* CANN's sample: export, whitelist the peer, the peer imports, maps and reads. */
+TEST_F(share, cann_sample_flow)
+{
+	const size_t size = 4 * PAGE_2M;
+	aclrtDrvMemHandle h;
+	struct peer p;
+	uint64_t share;
+	int32_t pid;
+	char *va;
+
+	peer_start(&p, sample_importer, size);
+	MALLOC_PHYS(h, size, 0);
+	RESERVE(va, size);
+	ASSERT_OK(aclrtMapMem(va, size, 0, h, 0));
+	fill_pattern(va, size, 77);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE,
+						  ACL_RT_VMM_EXPORT_FLAG_DEFAULT, &share));
+	pid = (int32_t)peer_recv(&p, false);
+	ASSERT_OK(aclrtMemSetPidToShareableHandle(share, &pid, 1));
+	ASSERT_EQ(0, peer_send(&p, false, share));
+	ASSERT_EQ(0, peer_recv(&p, false));
+	/* The importer's write is in our memory. */
+	EXPECT_EQ(0x3c, *(volatile char *)(va + size - 1));
+	ASSERT_EQ(0, peer_send(&p, false, 0));
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_OK(aclrtUnmapMem(va));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+}
+
+TEST_F(share, export_errors)
+{
+	aclrtPhysicalMemProp host = host_prop();
+	aclrtDrvMemHandle h, hh;
+	uint64_t share, again;
+
+	MALLOC_PHYS(h, PAGE_2M, 1);
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "handle",
+		       aclrtMemExportToShareableHandle(NULL, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "shareableHandle",
+		       aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "handleType",
+		       aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_POSIX, 0, &share));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "flags",
+		       aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 2, &share));
+	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE,
+		   aclrtMemExportToShareableHandle((aclrtDrvMemHandle)(uintptr_t)999,
+						   ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	ASSERT_OK(aclrtMallocPhysical(&hh, PAGE_2M, &host, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "device memory",
+		       aclrtMemExportToShareableHandle(hh, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	/* The exporting device in bits 39..32, nothing above. */
+	EXPECT_EQ(1, (share >> 32) & 0xff);
+	EXPECT_EQ(0, share >> 40);
+	EXPECT_NE(0, share & 0xffffffff);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "already exported",
+		       aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 1, &again));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtFreePhysical(hh));
+}
+
+static int idle_child(struct peer *p, uint64_t arg)
+{
+	(void)arg;
+	peer_recv(p, true);
+	return 0;
+}
+
+static int try_set_pid(struct peer *p, uint64_t share)
+{
+	int32_t me = getpid();
+
+	(void)p;
+	if (aclInit(NULL))
+		return 1;
+	return aclrtMemSetPidToShareableHandle(share, &me, 1) ==
+	       ACL_ERROR_RT_DRV_INTERNAL_ERROR ? 0 : 2;
+}
+
+TEST_F(share, set_pid_errors)
+{
+	static int32_t many[ACL_VMM_SHARE_MAX_PIDS + 1];
+	int32_t me = getpid(), nobody = 0x3ffffff0;
+	aclrtDrvMemHandle h;
+	struct peer p;
+	uint64_t share;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pid", aclrtMemSetPidToShareableHandle(share, NULL, 1));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pidNum", aclrtMemSetPidToShareableHandle(share, &me, 0));
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i] = me;
+	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "65535",
+		       aclrtMemSetPidToShareableHandle(share, many, ACL_VMM_SHARE_MAX_PIDS + 1));
+	EXPECT_OK(aclrtMemSetPidToShareableHandle(share, many, ACL_VMM_SHARE_MAX_PIDS));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "share",
+		       aclrtMemSetPidToShareableHandle(share + 1000, &me, 1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "no process",
+		       aclrtMemSetPidToShareableHandle(share, &nobody, 1));
+	/* Only the exporter may whitelist. */
+	peer_start(&p, try_set_pid, share);
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_OK(aclrtFreePhysical(h));
+}
+
+/* A child that tries to import @share and returns the ACL code. */
+static int try_import(struct peer *p, uint64_t share)
+{
+	aclrtDrvMemHandle h;
+	aclError ret;
+
+	(void)p;
+	if (aclInit(NULL))
+		return 100;
+	ret = aclrtMemImportFromShareableHandle(share, 0, &h);
+	switch (ret) {
+	case ACL_SUCCESS: return 0;
+	case ACL_ERROR_RT_DRV_INTERNAL_ERROR: return 1;
+	case ACL_ERROR_RT_INVALID_HANDLE: return 2;
+	default: return 3;
+	}
+}
+
+/* Whitelisted child: import twice on device 0 (refused), once on device 1. */
+static int import_twice(struct peer *p, uint64_t share)
+{
+	aclrtDrvMemHandle a, b, c;
+	int32_t tgid;
+
+	if (aclInit(NULL) || aclrtDeviceGetBareTgid(&tgid) || peer_send(p, true, tgid))
+		return 1;
+	share = peer_recv(p, true);
+	if (aclrtMemImportFromShareableHandle(share, 0, &a))
+		return 2;
+	if (aclrtMemImportFromShareableHandle(share, 0, &b) != ACL_ERROR_RT_INVALID_HANDLE)
+		return 3;
+	if (aclrtMemImportFromShareableHandle(share, 1, &c))
+		return 4;
+	if (aclrtMemImportFromShareableHandle(share, 2, &c) != ACL_ERROR_RT_INVALID_DEVICEID)
+		return 5;
+	if (aclrtMemImportFromShareableHandle(share, 0, NULL) != ACL_ERROR_INVALID_PARAM)
+		return 6;
+	/* Once freed, the same device may import again. */
+	if (aclrtFreePhysical(a) || aclrtMemImportFromShareableHandle(share, 0, &b))
+		return 7;
+	return aclFinalize() ? 8 : 0;
+}
+
+TEST_F(share, import_refusals)
+{
+	aclrtDrvMemHandle h, mine;
+	uint64_t share;
+	struct peer p;
+	int32_t pid;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	/* Not whitelisted. */
+	peer_start(&p, try_import, share);
+	EXPECT_EQ(1, peer_wait(&p));
+	/* The exporting process itself. */
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "exporting process",
+		       aclrtMemImportFromShareableHandle(share, 0, &mine));
+	/* Forged values. */
+	peer_start(&p, try_import, share + 1);
+	EXPECT_EQ(2, peer_wait(&p));
+	peer_start(&p, try_import, share ^ (1ULL << 32));
+	EXPECT_EQ(2, peer_wait(&p));
+	peer_start(&p, try_import, share | (1ULL << 50));
+	EXPECT_EQ(2, peer_wait(&p));
+	/* Whitelisted: twice on one device is refused, other devices are fine. */
+	peer_start(&p, import_twice, 0);
+	pid = (int32_t)peer_recv(&p, false);
+	ASSERT_OK(aclrtMemSetPidToShareableHandle(share, &pid, 1));
+	ASSERT_EQ(0, peer_send(&p, false, share));
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_OK(aclrtFreePhysical(h));
+}
+
+TEST_F(share, disable_pid_validation)
+{
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	struct peer p;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE,
+						  ACL_RT_VMM_EXPORT_FLAG_DISABLE_PID_VALIDATION,
+						  &share));
+	peer_start(&p, try_import, share);
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_OK(aclrtFreePhysical(h));
+}
+
+/* Once every holder freed it, the share is gone. */
+TEST_F(share, gone_after_last_holder)
+{
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	struct peer p;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE,
+						  ACL_RT_VMM_EXPORT_FLAG_DISABLE_PID_VALIDATION,
+						  &share));
+	ASSERT_OK(aclrtFreePhysical(h));
+	peer_start(&p, try_import, share);
+	EXPECT_EQ(2, peer_wait(&p));
+}
+
+/*
+ * An exporter child that allocates, fills, exports for its parent and
+ * dies at @step: 0 after exporting, 1 after whitelisting, 2 after the
+ * parent imported.
+ */
+static int dying_exporter(struct peer *p, uint64_t step)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	int32_t parent = getppid();
+	char *va;
+
+	if (aclInit(NULL) || aclrtMallocPhysical(&h, 2 * PAGE_2M, &prop, 0) ||
+	    aclrtReserveMemAddress((void **)&va, 2 * PAGE_2M, 0, NULL, 0) ||
+	    aclrtMapMem(va, 2 * PAGE_2M, 0, h, 0))
+		return 1;
+	fill_pattern(va, 2 * PAGE_2M, 555);
+	if (aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share))
+		return 2;
+	if (step >= 1 && aclrtMemSetPidToShareableHandle(share, &parent, 1))
+		return 3;
+	if (peer_send(p, true, share))
+		return 4;
+	if (step >= 2)
+		peer_recv(p, true);	/* the parent imported */
+	raise(SIGKILL);
+	return 5;
+}
+
+static void exporter_dies(struct __test_metadata *_metadata, int step)
+{
+	uint64_t used0 = device_used_raw(0), share;
+	aclrtDrvMemHandle h = NULL;
+	struct peer p;
+	char *va;
+
+	peer_start(&p, dying_exporter, step);
+	share = peer_recv(&p, false);
+	ASSERT_NE(UINT64_MAX, share);
+	if (step >= 2) {
+		ASSERT_OK(aclrtMemImportFromShareableHandle(share, 0, &h));
+		ASSERT_EQ(0, peer_send(&p, false, 0));
+	}
+	EXPECT_EQ(128 + SIGKILL, peer_wait(&p));
+	if (step < 2) {
+		/* Dead exporter, no other holder: nothing left to import. */
+		EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE,
+			   aclrtMemImportFromShareableHandle(share, 0, &h));
+		EXPECT_EQ(used0, device_used_raw(0));
+		return;
+	}
+	/* The importer keeps the memory, and the exporter's data, alive. */
+	EXPECT_EQ(used0 + 2 * PAGE_2M, device_used_raw(0));
+	RESERVE(va, 2 * PAGE_2M);
+	ASSERT_OK(aclrtMapMem(va, 2 * PAGE_2M, 0, h, 0));
+	EXPECT_TRUE(check_pattern(va, 2 * PAGE_2M, 555));
+	EXPECT_OK(aclrtUnmapMem(va));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_EQ(used0, device_used_raw(0));
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+}
+
+TEST_F(share, exporter_dies_after_export)
+{
+	exporter_dies(_metadata, 0);
+}
+
+TEST_F(share, exporter_dies_after_whitelist)
+{
+	exporter_dies(_metadata, 1);
+}
+
+TEST_F(share, exporter_dies_after_import)
+{
+	exporter_dies(_metadata, 2);
+}
+
+/* An importer that waits for the share, imports it and checks the data. */
+static int late_importer(struct peer *p, uint64_t arg)
+{
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	char *va;
+
+	(void)arg;
+	if (aclInit(NULL))
+		return 1;
+	share = peer_recv(p, true);
+	if (aclrtMemImportFromShareableHandle(share, 0, &h) ||
+	    aclrtReserveMemAddress((void **)&va, 2 * PAGE_2M, 0, NULL, 0) ||
+	    aclrtMapMem(va, 2 * PAGE_2M, 0, h, 0))
+		return 2;
+	return check_pattern(va, 2 * PAGE_2M, 999) ? 0 : 3;
+}
+
+/* An exporter that whitelists its parent and process @late, then dies. */
+static int whitelisting_exporter(struct peer *p, uint64_t late)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	int32_t pids[2] = { getppid(), (int32_t)late };
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	char *va;
+
+	if (aclInit(NULL) || aclrtMallocPhysical(&h, 2 * PAGE_2M, &prop, 0) ||
+	    aclrtReserveMemAddress((void **)&va, 2 * PAGE_2M, 0, NULL, 0) ||
+	    aclrtMapMem(va, 2 * PAGE_2M, 0, h, 0))
+		return 1;
+	fill_pattern(va, 2 * PAGE_2M, 999);
+	if (aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share) ||
+	    aclrtMemSetPidToShareableHandle(share, pids, 2) || peer_send(p, true, share))
+		return 2;
+	peer_recv(p, true);
+	_exit(0);
+}
+
+/* A whitelisted process imports after the exporter exited, while a holder lives. */
+TEST_F(share, import_after_exporter_exit)
+{
+	uint64_t used0 = device_used_raw(0), share;
+	struct peer exporter, late;
+	aclrtDrvMemHandle h;
+
+	peer_start(&late, late_importer, 0);
+	peer_start(&exporter, whitelisting_exporter, late.pid);
+	share = peer_recv(&exporter, false);
+	ASSERT_OK(aclrtMemImportFromShareableHandle(share, 0, &h));
+	ASSERT_EQ(0, peer_send(&exporter, false, 0));
+	EXPECT_EQ(0, peer_wait(&exporter));
+	ASSERT_EQ(0, peer_send(&late, false, share));
+	EXPECT_EQ(0, peer_wait(&late));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_EQ(used0, device_used_raw(0));
+}
+
+/* Whitelisted children, many at once, all see and write the same memory. */
+static int many_importer(struct peer *p, uint64_t index)
+{
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	char *va;
+
+	if (aclInit(NULL))
+		return 1;
+	share = peer_recv(p, true);
+	if (aclrtMemImportFromShareableHandle(share, 0, &h) ||
+	    aclrtReserveMemAddress((void **)&va, PAGE_2M, 0, NULL, 0) ||
+	    aclrtMapMem(va, PAGE_2M, 0, h, 0))
+		return 2;
+	if (va[0] != 0x11)
+		return 3;
+	va[4096 * (index + 1)] = (char)(index + 1);
+	return aclFinalize() ? 4 : 0;
+}
+
+TEST_F(share, many_importers)
+{
+	enum { N = 12 };
+	struct peer p[N];
+	int32_t pids[N];
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	char *va;
+	int i;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	RESERVE(va, PAGE_2M);
+	ASSERT_OK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
+	va[0] = 0x11;
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	for (i = 0; i < N; i++) {
+		peer_start(&p[i], many_importer, i);
+		pids[i] = p[i].pid;
+	}
+	ASSERT_OK(aclrtMemSetPidToShareableHandle(share, pids, N));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, peer_send(&p[i], false, share));
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(0, peer_wait(&p[i]));
+	for (i = 0; i < N; i++)
+		EXPECT_EQ(i + 1, *(volatile char *)(va + 4096 * (i + 1)));
+	EXPECT_OK(aclrtUnmapMem(va));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+}
+
+/* A process reusing a whitelisted process's id is not whitelisted. */
+TEST_F(share, pid_reuse)
+{
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	struct peer a, b;
+	char last[16];
+	int fd;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	peer_start(&a, idle_child, 0);
+	ASSERT_OK(aclrtMemSetPidToShareableHandle(share, &a.pid, 1));
+	peer_send(&a, false, 0);
+	EXPECT_EQ(0, peer_wait(&a));
+	/* The next fork takes a's id again. */
+	fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "cannot set ns_last_pid");
+	snprintf(last, sizeof(last), "%d", a.pid - 1);
+	ASSERT_EQ((ssize_t)strlen(last), write(fd, last, strlen(last)));
+	close(fd);
+	peer_start(&b, try_import, share);
+	if (b.pid != a.pid) {
+		peer_wait(&b);
+		SKIP(return, "the pid %d was not reused (got %d)", a.pid, b.pid);
+	}
+	EXPECT_EQ(1, peer_wait(&b));
+	EXPECT_OK(aclrtFreePhysical(h));
+}
+
+/*
+ * In a new pid namespace (a container), getpid() is 1 but the bare tgid is
+ * the id the host sees: whitelisting it lets the contained process import.
+ */
+static int contained_importer(struct peer *p, uint64_t arg)
+{
+	aclrtDrvMemHandle h;
+	int32_t tgid;
+
+	(void)arg;
+	if (getpid() != 1)
+		return 1;
+	if (aclInit(NULL) || aclrtDeviceGetBareTgid(&tgid) || tgid == 1)
+		return 2;
+	if (peer_send(p, true, (uint64_t)tgid))
+		return 3;
+	if (aclrtMemImportFromShareableHandle(peer_recv(p, true), 0, &h))
+		return 4;
+	return 0;
+}
+
+TEST_F(share, pid_namespace)
+{
+	aclrtDrvMemHandle h;
+	uint64_t share;
+	struct peer p;
+	int32_t tgid;
+
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
+	if (unshare(CLONE_NEWPID))
+		SKIP(return, "no pid namespaces: %s", strerror(errno));
+	peer_start(&p, contained_importer, 0);
+	tgid = (int32_t)peer_recv(&p, false);
+	EXPECT_EQ(p.pid, tgid);
+	ASSERT_OK(aclrtMemSetPidToShareableHandle(share, &tgid, 1));
+	ASSERT_EQ(0, peer_send(&p, false, share));
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_OK(aclrtFreePhysical(h));
+}
+
+TEST_F(share, bare_tgid)
+{
+	int32_t tgid = 0;
+
+	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtDeviceGetBareTgid(NULL));
+	EXPECT_OK(aclrtDeviceGetBareTgid(&tgid));
+	EXPECT_EQ(getpid(), tgid);
+}
+
+TEST_HARNESS_MAIN
