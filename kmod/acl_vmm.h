@@ -332,6 +332,7 @@ int acl_vmm_ioctl_import_dmabuf(struct acl_vmm_ucmd *ucmd);
 
 /* reservation.c */
 int acl_vmm_mmap(struct file *filp, struct vm_area_struct *vma);
+bool acl_vmm_vma_is_reservation(struct vm_area_struct *vma);
 int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_reset(struct acl_vmm_ucmd *ucmd);

@@ -3,8 +3,10 @@
  * DOC: Mappings
  *
  * ACL_VMM_MAP places a prefix of a handle's memory at an aligned range
- * inside one reservation. It only records the mapping: pages enter the
- * page tables on first touch, through the reservation's fault handler.
+ * inside one reservation, then populates the page tables at once, as a
+ * device's are programmed at map time: one fault per 2 MiB chunk, each
+ * installing one PMD entry through the reservation's fault handler (which
+ * also serves any later fault, after madvise(MADV_DONTNEED) for example).
  * A reservation holds memory of one device only; the first mapping in an
  * empty reservation decides which.
  *
@@ -103,6 +105,34 @@ static int acl_vmm_map_check(struct acl_vmm_ctx *ctx,
 	return 0;
 }
 
+/*
+ * Fault the new mapping in, one 2 MiB chunk at a time. Best effort: a
+ * range unmapped meanwhile by another thread just stops it, and whatever
+ * is not populated here is on first touch.
+ */
+static void acl_vmm_map_populate(struct acl_vmm_ctx *ctx, unsigned long start,
+				 unsigned long length)
+{
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	vm_fault_t ret;
+
+	if (mmap_read_lock_killable(ctx->mm))
+		return;
+	vma = vma_lookup(ctx->mm, start);
+	if (!vma || !acl_vmm_vma_is_reservation(vma))
+		goto out_unlock;
+	for (addr = start; addr - start < length; addr += ACL_VMM_CHUNK_SIZE) {
+		if (fatal_signal_pending(current))
+			break;
+		ret = handle_mm_fault(vma, addr, FAULT_FLAG_WRITE, NULL);
+		if (ret & VM_FAULT_ERROR)
+			break;
+	}
+out_unlock:
+	mmap_read_unlock(ctx->mm);
+}
+
 /**
  * acl_vmm_ioctl_map() - ACL_VMM_MAP: map a handle into a reservation
  * @ucmd: the call
@@ -145,6 +175,7 @@ int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd)
 	res->device = acl_vmm_mem_device(handle->mem);
 	handle->map_count++;
 	mutex_unlock(&ctx->lock);
+	acl_vmm_map_populate(ctx, cmd->addr, cmd->length);
 	return 0;
 
 err_unlock:

@@ -132,6 +132,19 @@ static const struct vm_operations_struct acl_vmm_vm_ops = {
 	.mremap = acl_vmm_vma_mremap,
 };
 
+/**
+ * acl_vmm_vma_is_reservation() - whether a VMA is a reservation's own
+ * @vma: a VMA, with the mmap_lock held
+ *
+ * Return: true for the VMA of a reservation (not a copy, not another's).
+ */
+bool acl_vmm_vma_is_reservation(struct vm_area_struct *vma)
+{
+	struct acl_vmm_reservation *res = vma->vm_private_data;
+
+	return vma->vm_ops == &acl_vmm_vm_ops && READ_ONCE(res->vma) == vma;
+}
+
 static void acl_vmm_vma_set_flags(struct vm_area_struct *vma)
 {
 	/* Kbuild defines it where vm_flags may only change through helpers. */

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * acl-vmm-bench: the cost of the ACL VMM calls on acl_vmm.ko, against the
+ * kernel's own best paths for the same work, measured in one run:
+ *
+ *   reserve  aclrtReserveMemAddress   vs mmap(PROT_NONE)
+ *   malloc   aclrtMallocPhysical      vs memfd_create + fallocate (shmem 4 KiB
+ *                                        pages, and hugetlb 2 MiB pages)
+ *   map      aclrtMapMem              vs mmap(MAP_FIXED | MAP_SHARED | MAP_POPULATE)
+ *   unmap    aclrtUnmapMem            vs mmap(PROT_NONE, MAP_FIXED) over it
+ *   free     aclrtFreePhysical        vs close(memfd)
+ *   release  aclrtReleaseMemAddress   vs munmap
+ *
+ * then map+unmap of one 2 MiB page, growing and shrinking 1 GiB by 2 MiB
+ * pages (torch_npu's expandable segments), map+unmap with 1 to 100,000
+ * mappings live, and aclrtMemcpy against memcpy. Prints tables, writes JSON
+ * (--json FILE, - for standard output) with a "targets" list: each target's
+ * ratio, its limit and the two figures it comes from.
+ *
+ *   acl-vmm-bench [--quick] [--json FILE] [--device N]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/memfd.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acl/acl.h"
+
+#define MIB (1UL << 20)
+#define GIB (1UL << 30)
+#define PAGE_2M (2 * MIB)
+
+static bool quick;
+static int device;
+static FILE *json;
+static int json_rows, json_targets;
+static char targets_json[8192];
+static size_t targets_len;
+
+#define CHECK(expr)                                                          \
+	do {                                                                 \
+		aclError r_ = (expr);                                        \
+		if (r_) {                                                    \
+			fprintf(stderr, "%s: %d: %s\n", #expr, r_,           \
+				aclGetRecentErrMsg() ? aclGetRecentErrMsg() : ""); \
+			exit(1);                                             \
+		}                                                            \
+	} while (0)
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat2 {
+	double median, p90;
+};
+
+static struct stat2 stats(double *v, int n)
+{
+	struct stat2 s = { -1, -1 };
+
+	if (n <= 0)
+		return s;
+	qsort(v, n, sizeof(*v), cmp_double);
+	s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	s.p90 = v[(int)((n - 1) * 0.9 + 0.5)];
+	return s;
+}
+
+static void json_row(const char *section, const char *name, const char *size,
+		     const char *unit, double ours_median, double ours_p90,
+		     double shmem, double hugetlb)
+{
+	if (!json)
+		return;
+	fprintf(json, "%s\n    {\"section\": \"%s\", \"name\": \"%s\", \"size\": \"%s\", "
+		"\"unit\": \"%s\", \"median\": %.3f, \"p90\": %.3f, "
+		"\"shmem_median\": %.3f, \"hugetlb_median\": %.3f}",
+		json_rows++ ? "," : "", section, name, size, unit, ours_median,
+		ours_p90, shmem, hugetlb);
+}
+
+static void target(const char *name, double ours, double baseline, double limit,
+		   const char *what)
+{
+	double ratio = baseline > 0 ? ours / baseline : -1;
+	bool met = ratio >= 0 && ratio <= limit;
+
+	printf("  %-58s %8.3f  (limit %.3f)  %s\n", name, ratio, limit,
+	       ratio < 0 ? "n/a" : met ? "met" : "NOT MET");
+	targets_len += snprintf(targets_json + targets_len,
+				sizeof(targets_json) - targets_len,
+				"%s\n    {\"name\": \"%s\", \"ratio\": %.4f, \"limit\": %.3f, "
+				"\"met\": %s, \"ours\": %.3f, \"baseline\": %.3f, \"figures\": \"%s\"}",
+				json_targets++ ? "," : "", name, ratio, limit,
+				met ? "true" : "false", ours, baseline, what);
+}
+
+static aclrtDrvMemHandle phys(size_t size)
+{
+	aclrtPhysicalMemProp prop = {
+		.handleType = ACL_MEM_HANDLE_TYPE_NONE,
+		.allocationType = ACL_MEM_ALLOCATION_TYPE_PINNED,
+		.memAttr = ACL_HBM_MEM_HUGE,
+		.location = { .id = (uint32_t)device, .type = ACL_MEM_LOCATION_TYPE_DEVICE },
+	};
+	aclrtDrvMemHandle h;
+
+	CHECK(aclrtMallocPhysical(&h, size, &prop, 0));
+	return h;
+}
+
+/* A memfd of @size bytes, allocated; -1 when the kind is not available. */
+static int memfd_alloc(size_t size, bool huge)
+{
+	int fd = memfd_create("acl-vmm-bench", MFD_CLOEXEC |
+			      (huge ? MFD_HUGETLB | (21 << MFD_HUGE_SHIFT) : 0));
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, size) || fallocate(fd, 0, 0, size)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* PROT_NONE address space, 2 MiB aligned (hugetlb needs it; ours is too). */
+static void *reserve_baseline(size_t size)
+{
+	char *p = mmap(NULL, size + PAGE_2M, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uintptr_t start, end;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	start = ((uintptr_t)p + PAGE_2M - 1) & ~(PAGE_2M - 1);
+	end = (uintptr_t)p + size + PAGE_2M;
+	if (start > (uintptr_t)p)
+		munmap(p, start - (uintptr_t)p);
+	if (end > start + size)
+		munmap((void *)(start + size), end - (start + size));
+	return (void *)start;
+}
+
+static bool map_baseline(void *at, size_t size, int fd)
+{
+	return mmap(at, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) == at;
+}
+
+static void unmap_baseline(void *at, size_t size)
+{
+	mmap(at, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+}
+
+enum { OP_RESERVE, OP_MALLOC, OP_MAP, OP_UNMAP, OP_FREE, OP_RELEASE, NR_OPS };
+static const char *const op_names[NR_OPS] = {
+	"reserve", "malloc", "map", "unmap", "free", "release",
+};
+
+/* One round of the six calls on acl_vmm, timings into t[op]. */
+static void round_ours(size_t size, double *t)
+{
+	aclrtDrvMemHandle h;
+	double t0;
+	void *va;
+
+	t0 = now_us();
+	CHECK(aclrtReserveMemAddress(&va, size, 0, NULL, 1));
+	t[OP_RESERVE] = now_us() - t0;
+	t0 = now_us();
+	h = phys(size);
+	t[OP_MALLOC] = now_us() - t0;
+	t0 = now_us();
+	CHECK(aclrtMapMem(va, size, 0, h, 0));
+	t[OP_MAP] = now_us() - t0;
+	t0 = now_us();
+	CHECK(aclrtUnmapMem(va));
+	t[OP_UNMAP] = now_us() - t0;
+	t0 = now_us();
+	CHECK(aclrtFreePhysical(h));
+	t[OP_FREE] = now_us() - t0;
+	t0 = now_us();
+	CHECK(aclrtReleaseMemAddress(va));
+	t[OP_RELEASE] = now_us() - t0;
+}
+
+/* The same round through the kernel's own paths; false if unavailable. */
+static bool round_baseline(size_t size, bool huge, double *t)
+{
+	double t0;
+	void *va;
+	int fd;
+
+	t0 = now_us();
+	va = reserve_baseline(size);
+	t[OP_RESERVE] = now_us() - t0;
+	t0 = now_us();
+	fd = memfd_alloc(size, huge);
+	t[OP_MALLOC] = now_us() - t0;
+	if (!va || fd < 0) {
+		if (va)
+			munmap(va, size);
+		return false;
+	}
+	t0 = now_us();
+	if (!map_baseline(va, size, fd)) {
+		close(fd);
+		munmap(va, size);
+		return false;
+	}
+	t[OP_MAP] = now_us() - t0;
+	t0 = now_us();
+	unmap_baseline(va, size);
+	t[OP_UNMAP] = now_us() - t0;
+	t0 = now_us();
+	close(fd);
+	t[OP_FREE] = now_us() - t0;
+	t0 = now_us();
+	munmap(va, size);
+	t[OP_RELEASE] = now_us() - t0;
+	return true;
+}
+
+static void section_calls(void)
+{
+	static const size_t sizes[] = { PAGE_2M, 64 * MIB, GIB };
+	static const char *const names[] = { "2 MiB", "64 MiB", "1 GiB" };
+	static const int iters_full[] = { 50, 20, 5 }, iters_quick[] = { 5, 3, 1 };
+	double v[3][NR_OPS][50], t[NR_OPS];
+	int kind, n, i, op, s;
+
+	printf("\nPer call, median (p90) in microseconds; baselines are medians\n");
+	printf("%-8s %-7s %20s %12s %12s %10s\n", "call", "size", "acl_vmm",
+	       "shmem 4K", "hugetlb 2M", "vs best");
+	for (s = 0; s < 3; s++) {
+		struct stat2 st[3][NR_OPS];
+		int got[3] = { 0, 0, 0 };
+
+		n = quick ? iters_quick[s] : iters_full[s];
+		for (kind = 0; kind < 3; kind++) {
+			for (i = 0; i < n; i++) {
+				if (kind == 0)
+					round_ours(sizes[s], t);
+				else if (!round_baseline(sizes[s], kind == 2, t))
+					break;
+				for (op = 0; op < NR_OPS; op++)
+					v[kind][op][i] = t[op];
+				got[kind]++;
+			}
+			for (op = 0; op < NR_OPS; op++)
+				st[kind][op] = stats(v[kind][op], got[kind]);
+		}
+		for (op = 0; op < NR_OPS; op++) {
+			double best = st[1][op].median;
+
+			if (st[2][op].median >= 0 && (best < 0 || st[2][op].median < best))
+				best = st[2][op].median;
+			printf("%-8s %-7s %11.1f (%6.1f) %12.1f %12.1f %9.2fx\n",
+			       op_names[op], names[s], st[0][op].median, st[0][op].p90,
+			       st[1][op].median, st[2][op].median,
+			       best > 0 ? st[0][op].median / best : -1);
+			json_row("calls", op_names[op], names[s], "us", st[0][op].median,
+				 st[0][op].p90, st[1][op].median, st[2][op].median);
+		}
+	}
+}
+
+/* Map+unmap of one 2 MiB page: ours, and through memfds. */
+static void section_map_unmap(double *ours_out, double *shmem_out, double *huge_out)
+{
+	int n = quick ? 20 : 200, i, kind;
+	static double v[3][200];
+	struct stat2 st[3];
+	aclrtDrvMemHandle h = phys(PAGE_2M);
+	void *va;
+
+	CHECK(aclrtReserveMemAddress(&va, PAGE_2M, 0, NULL, 1));
+	for (i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		CHECK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
+		CHECK(aclrtUnmapMem(va));
+		v[0][i] = now_us() - t0;
+	}
+	CHECK(aclrtReleaseMemAddress(va));
+	CHECK(aclrtFreePhysical(h));
+	st[0] = stats(v[0], n);
+	for (kind = 1; kind < 3; kind++) {
+		int fd = memfd_alloc(PAGE_2M, kind == 2), got = 0;
+		void *res = reserve_baseline(PAGE_2M);
+
+		for (i = 0; fd >= 0 && res && i < n; i++) {
+			double t0 = now_us();
+
+			if (!map_baseline(res, PAGE_2M, fd))
+				break;
+			munmap(res, PAGE_2M);
+			v[kind][i] = now_us() - t0;
+			got++;
+			res = reserve_baseline(PAGE_2M);	/* not timed */
+		}
+		if (res)
+			munmap(res, PAGE_2M);
+		if (fd >= 0)
+			close(fd);
+		st[kind] = stats(v[kind], got);
+	}
+	printf("\nMap+unmap of one 2 MiB page, median (p90) in microseconds\n");
+	printf("  acl_vmm map+unmap (populated, one PMD)       %8.1f (%6.1f)\n", st[0].median, st[0].p90);
+	printf("  shmem 4K memfd mmap POPULATE + munmap        %8.1f (%6.1f)\n", st[1].median, st[1].p90);
+	printf("  hugetlb 2M memfd mmap POPULATE + munmap      %8.1f (%6.1f)\n", st[2].median, st[2].p90);
+	json_row("map_unmap_2m", "map+unmap", "2 MiB", "us", st[0].median, st[0].p90,
+		 st[1].median, st[2].median);
+	*ours_out = st[0].median;
+	*shmem_out = st[1].median;
+	*huge_out = st[2].median;
+}
+
+/* Grow @total by 2 MiB pages, then shrink; ms for each. */
+static void grow_shrink_ours(size_t total, double *grow, double *shrink)
+{
+	size_t n = total / PAGE_2M, i;
+	aclrtDrvMemHandle *h = calloc(n, sizeof(*h));
+	char *va;
+	double t0;
+
+	CHECK(aclrtReserveMemAddress((void **)&va, total, 0, NULL, 1));
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		h[i] = phys(PAGE_2M);
+		CHECK(aclrtMapMem(va + i * PAGE_2M, PAGE_2M, 0, h[i], 0));
+	}
+	*grow = (now_us() - t0) / 1e3;
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		CHECK(aclrtUnmapMem(va + i * PAGE_2M));
+		CHECK(aclrtFreePhysical(h[i]));
+	}
+	*shrink = (now_us() - t0) / 1e3;
+	CHECK(aclrtReleaseMemAddress(va));
+	free(h);
+}
+
+static bool grow_shrink_baseline(size_t total, bool huge, double *grow, double *shrink)
+{
+	size_t n = total / PAGE_2M, i;
+	int *fd = calloc(n, sizeof(*fd));
+	char *va = reserve_baseline(total);
+	bool ok = va && fd;
+	double t0;
+
+	t0 = now_us();
+	for (i = 0; ok && i < n; i++) {
+		fd[i] = memfd_create("grow", MFD_CLOEXEC |
+				     (huge ? MFD_HUGETLB | (21 << MFD_HUGE_SHIFT) : 0));
+		ok = fd[i] >= 0 && !ftruncate(fd[i], PAGE_2M) &&
+		     map_baseline(va + i * PAGE_2M, PAGE_2M, fd[i]);
+	}
+	*grow = (now_us() - t0) / 1e3;
+	n = i;
+	t0 = now_us();
+	for (i = 0; i < n; i++) {
+		unmap_baseline(va + i * PAGE_2M, PAGE_2M);
+		close(fd[i]);
+	}
+	*shrink = (now_us() - t0) / 1e3;
+	if (va)
+		munmap(va, total);
+	free(fd);
+	return ok;
+}
+
+static void section_grow(size_t total, double *ours, double *shmem)
+{
+	double g[3] = { -1, -1, -1 }, s[3] = { -1, -1, -1 };
+
+	grow_shrink_ours(total, &g[0], &s[0]);
+	if (!grow_shrink_baseline(total, false, &g[1], &s[1]))
+		g[1] = s[1] = -1;
+	if (!grow_shrink_baseline(total, true, &g[2], &s[2]))
+		g[2] = s[2] = -1;
+	printf("\nGrow %zu MiB by 2 MiB pages (allocate + map each), then shrink (unmap + free), ms\n",
+	       total / MIB);
+	printf("  %-22s %10s %10s %14s\n", "", "grow", "shrink", "per page grow");
+	printf("  %-22s %10.1f %10.1f %11.1f us\n", "acl_vmm", g[0], s[0], g[0] * 1e3 / (total / PAGE_2M));
+	printf("  %-22s %10.1f %10.1f %11.1f us\n", "shmem 4K memfd", g[1], s[1], g[1] * 1e3 / (total / PAGE_2M));
+	printf("  %-22s %10.1f %10.1f %11.1f us\n", "hugetlb 2M memfd", g[2], s[2], g[2] * 1e3 / (total / PAGE_2M));
+	json_row("grow", "grow", total == GIB ? "1 GiB" : "64 MiB", "ms", g[0], g[0], g[1], g[2]);
+	json_row("grow", "shrink", total == GIB ? "1 GiB" : "64 MiB", "ms", s[0], s[0], s[1], s[2]);
+	*ours = g[0];
+	*shmem = g[1];
+}
+
+/* Map+unmap of one more 2 MiB page with @live mappings in place. */
+static double live_cost(long live, int iters)
+{
+	static double v[500];
+	aclrtDrvMemHandle h = phys(PAGE_2M);
+	size_t slots = (size_t)live + 1;
+	char *va;
+	long i;
+
+	CHECK(aclrtReserveMemAddress((void **)&va, slots * PAGE_2M, 0, NULL, 1));
+	for (i = 0; i < live; i++)
+		CHECK(aclrtMapMem(va + (size_t)i * PAGE_2M, PAGE_2M, 0, h, 0));
+	for (i = 0; i < iters; i++) {
+		double t0 = now_us();
+
+		CHECK(aclrtMapMem(va + (size_t)live * PAGE_2M, PAGE_2M, 0, h, 0));
+		CHECK(aclrtUnmapMem(va + (size_t)live * PAGE_2M));
+		v[i] = now_us() - t0;
+	}
+	for (i = 0; i < live; i++)
+		CHECK(aclrtUnmapMem(va + (size_t)i * PAGE_2M));
+	CHECK(aclrtReleaseMemAddress(va));
+	CHECK(aclrtFreePhysical(h));
+	return stats(v, iters).median;
+}
+
+static void section_live(double *at1, double *atmax, long *maxlive)
+{
+	static const long full[] = { 1, 1000, 10000, 100000 }, small[] = { 1, 100, 1000 };
+	const long *live = quick ? small : full;
+	int n = quick ? 3 : 4, i, iters = quick ? 50 : 300;
+
+	printf("\nMap+unmap of one more 2 MiB page with N mappings live, median us\n");
+	for (i = 0; i < n; i++) {
+		double c = live_cost(live[i], iters);
+		char name[32];
+
+		printf("  N = %-8ld %10.1f\n", live[i], c);
+		snprintf(name, sizeof(name), "%ld live", live[i]);
+		json_row("live", "map+unmap", name, "us", c, c, -1, -1);
+		if (i == 0)
+			*at1 = c;
+		*atmax = c;
+		*maxlive = live[i];
+	}
+}
+
+static void section_memcpy(double *ours, double *plain)
+{
+	size_t size = quick ? 16 * MIB : 64 * MIB;
+	int n = quick ? 3 : 10, i;
+	static double v[2][10];
+	char *host = malloc(size), *dev;
+	struct stat2 a, b;
+
+	CHECK(aclrtMalloc((void **)&dev, size, ACL_MEM_MALLOC_HUGE_FIRST));
+	memset(host, 1, size);
+	for (i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		CHECK(aclrtMemcpy(dev, size, host, size, ACL_MEMCPY_HOST_TO_DEVICE));
+		v[0][i] = now_us() - t0;
+		t0 = now_us();
+		memcpy(dev, host, size);
+		v[1][i] = now_us() - t0;
+	}
+	a = stats(v[0], n);
+	b = stats(v[1], n);
+	printf("\nCopy %zu MiB host to device, median\n", size / MIB);
+	printf("  aclrtMemcpy   %8.1f us  %6.2f GB/s\n", a.median, size / a.median / 1e3);
+	printf("  memcpy        %8.1f us  %6.2f GB/s\n", b.median, size / b.median / 1e3);
+	json_row("memcpy", "aclrtMemcpy", quick ? "16 MiB" : "64 MiB", "us", a.median, a.p90, b.median, -1);
+	CHECK(aclrtFree(dev));
+	free(host);
+	*ours = a.median;
+	*plain = b.median;
+}
+
+/* Reserve enough hugetlb pages for the baselines, where we may. */
+static size_t setup_hugetlb(size_t pages)
+{
+	const char *path = "/proc/sys/vm/nr_hugepages";
+	size_t have = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%zu", &have) != 1)
+		have = 0;
+	fclose(f);
+	if (have < pages) {
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "%zu\n", pages);
+			fclose(f);
+		}
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%zu", &have) != 1)
+				have = 0;
+			fclose(f);
+		}
+	}
+	return have;
+}
+
+int main(int argc, char **argv)
+{
+	double mu_ours, mu_shmem, mu_huge, g_ours, g_shmem, l1 = -1, lmax = -1, c_ours, c_plain;
+	const char *json_path = NULL;
+	long maxlive = 0;
+	size_t hugepages;
+	size_t free_mem, total;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json_path = argv[++i];
+		else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+			device = atoi(argv[++i]);
+		else {
+			fprintf(stderr, "usage: %s [--quick] [--json FILE|-] [--device N]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (json_path && !strcmp(json_path, "-")) {
+		/* JSON on standard output, the tables on standard error. */
+		json = fdopen(dup(STDOUT_FILENO), "w");
+		if (!json || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			return 1;
+	} else if (json_path) {
+		json = fopen(json_path, "w");
+		if (!json) {
+			perror(json_path);
+			return 1;
+		}
+	}
+	hugepages = setup_hugetlb(quick ? 40 : 520);
+	CHECK(aclInit(NULL));
+	CHECK(aclrtSetDevice(device));
+	CHECK(aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, &total));
+	printf("acl-vmm-bench: device %d, %zu MiB free of %zu MiB, %zu hugetlb pages%s\n",
+	       device, free_mem / MIB, total / MIB, hugepages, quick ? ", quick run" : "");
+	if (json)
+		fprintf(json, "{\n  \"quick\": %s,\n  \"device_mem_mib\": %zu,\n  \"rows\": [",
+			quick ? "true" : "false", total / MIB);
+
+	if (!quick)
+		section_calls();
+	section_map_unmap(&mu_ours, &mu_shmem, &mu_huge);
+	section_grow(quick ? 64 * MIB : GIB, &g_ours, &g_shmem);
+	section_live(&l1, &lmax, &maxlive);
+	section_memcpy(&c_ours, &c_plain);
+
+	printf("\nTargets (ratios of medians measured above)\n");
+	target("map+unmap 2 MiB huge vs hugetlb memfd mmap+munmap", mu_ours, mu_huge, 1.0,
+	       "map_unmap_2m: acl_vmm median us / hugetlb median us");
+	target("map+unmap 2 MiB huge vs shmem 4K memfd mmap+munmap", mu_ours, mu_shmem, 0.2,
+	       "map_unmap_2m: acl_vmm median us / shmem median us (5x faster)");
+	target("grow by 2 MiB vs shmem 4K memfd path", g_ours, g_shmem, 1.0 / 3,
+	       "grow: acl_vmm ms / shmem ms (3x faster)");
+	target("map+unmap with most live mappings vs with 1", lmax, l1, 1.5,
+	       "live: median us at the largest N / median us at N = 1");
+	target("aclrtMemcpy vs memcpy", c_ours, c_plain, 1.1,
+	       "memcpy: aclrtMemcpy median us / memcpy median us");
+
+	if (json) {
+		fprintf(json, "\n  ],\n  \"max_live_mappings\": %ld,\n  \"targets\": [%s\n  ]\n}\n",
+			maxlive, targets_json);
+		fclose(json);
+	}
+	CHECK(aclrtResetDevice(device));
+	CHECK(aclFinalize());
+	return 0;
+}
