@@ -257,6 +257,9 @@ struct acl_vmm_mapping {
  * @handles: handles by id; modified under @lock
  * @pending: the reservation whose vm_mmap() is under way, if any
  * @next_va: where the next address search starts; under @reserve_lock
+ * @fault_hint: the mapping the last fault found: faults come in runs on one
+ *              mapping (the populate after a map, a sequential touch), so
+ *              it spares a tree walk; under @lock, cleared with the mapping
  * @devices: the devices attached (ACL_VMM_ATTACH), the only ones it may
  *           use; set atomically, never cleared
  * @mapping: the file's own address space (file->f_mapping): it holds the
@@ -273,6 +276,7 @@ struct acl_vmm_ctx {
 	struct xarray handles;
 	struct acl_vmm_reservation *pending;
 	unsigned long next_va;
+	struct acl_vmm_mapping *fault_hint;
 	DECLARE_BITMAP(devices, ACL_VMM_MAX_DEVICES);
 	struct address_space mapping;
 };

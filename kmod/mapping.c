@@ -46,9 +46,13 @@ struct page *acl_vmm_mapping_page(struct acl_vmm_ctx *ctx, unsigned long addr)
 	struct acl_vmm_mem *mem;
 
 	lockdep_assert_held(&ctx->lock);
-	map = acl_vmm_map_of(acl_vmm_va_find(&ctx->vs.mappings, addr));
-	if (!map)
-		return NULL;
+	map = ctx->fault_hint;
+	if (!map || addr < map->va.start || addr > map->va.last) {
+		map = acl_vmm_map_of(acl_vmm_va_find(&ctx->vs.mappings, addr));
+		if (!map)
+			return NULL;
+		ctx->fault_hint = map;
+	}
 	mem = map->handle->mem;
 	return mem->ops->page(mem, addr - map->va.start);
 }
@@ -66,6 +70,8 @@ void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx,
 	struct acl_vmm_reservation *res = map->res;
 
 	lockdep_assert_held(&ctx->lock);
+	if (ctx->fault_hint == map)
+		ctx->fault_hint = NULL;
 	acl_vmm_va_remove(&map->va, &ctx->vs.mappings);
 	if (!--res->nr_mappings)
 		res->device = ACL_VMM_DEVICE_NONE;
@@ -174,6 +180,7 @@ int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd)
 	res->nr_mappings++;
 	res->device = acl_vmm_mem_device(handle->mem);
 	handle->map_count++;
+	ctx->fault_hint = map;	/* the populate below faults here */
 	mutex_unlock(&ctx->lock);
 	acl_vmm_map_populate(ctx, cmd->addr, cmd->length);
 	return 0;
