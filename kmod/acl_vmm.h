@@ -42,6 +42,8 @@
 
 #include <linux/fs.h>
 #include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/sched.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -110,6 +112,10 @@ struct acl_vmm_device {
  * @shares_lock: protects @shares and every acl_vmm_mem.share
  * @shares: the exported memory (struct acl_vmm_share) by share id
  * @next_share: where the cyclic share id allocation goes on
+ * @ctx_list_lock: protects @ctx_list and @next_ctx_id
+ * @ctx_list: every open context, for debugfs
+ * @next_ctx_id: the id of the last context opened
+ * @debugfs: /sys/kernel/debug/acl_vmm
  */
 struct acl_vmm {
 	struct miscdevice misc;
@@ -118,6 +124,10 @@ struct acl_vmm {
 	struct mutex shares_lock; /* protects @shares and acl_vmm_mem.share */
 	struct xarray shares;
 	u32 next_share;
+	struct mutex ctx_list_lock; /* protects @ctx_list, @next_ctx_id */
+	struct list_head ctx_list;
+	u32 next_ctx_id;
+	struct dentry *debugfs;
 };
 
 /**
@@ -262,6 +272,11 @@ struct acl_vmm_mapping {
  *              it spares a tree walk; under @lock, cleared with the mapping
  * @devices: the devices attached (ACL_VMM_ATTACH), the only ones it may
  *           use; set atomically, never cleared
+ * @node: in acl_vmm.ctx_list
+ * @tgid: the opener's process id, for display
+ * @id: a number unique among the contexts, for display
+ * @comm: the opener's command name, for display
+ * @debugfs: its debugfs directory
  * @mapping: the file's own address space (file->f_mapping): it holds the
  *           context's VMAs only, so that unmap_mapping_range() on it zaps
  *           this context's pages and nobody else's. File offsets are the
@@ -278,6 +293,11 @@ struct acl_vmm_ctx {
 	unsigned long next_va;
 	struct acl_vmm_mapping *fault_hint;
 	DECLARE_BITMAP(devices, ACL_VMM_MAX_DEVICES);
+	struct list_head node;
+	pid_t tgid;
+	u32 id;
+	char comm[TASK_COMM_LEN];
+	struct dentry *debugfs;
 	struct address_space mapping;
 };
 
@@ -310,6 +330,7 @@ int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd);
 
 /* physical.c */
+u32 acl_vmm_mem_device_index(const struct acl_vmm_mem *mem);
 void acl_vmm_mem_get(struct acl_vmm_mem *mem);
 void acl_vmm_mem_put(struct acl_vmm_mem *mem);
 struct acl_vmm_handle *acl_vmm_handle_lookup(struct acl_vmm_ctx *ctx, u32 id);
@@ -320,6 +341,13 @@ void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx, struct acl_vmm_handle *han
 void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx);
 int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_free(struct acl_vmm_ucmd *ucmd);
+
+/* debugfs.c */
+extern const struct attribute_group *acl_vmm_device_groups[];
+void acl_vmm_debugfs_init(struct acl_vmm *vmm);
+void acl_vmm_debugfs_fini(struct acl_vmm *vmm);
+void acl_vmm_ctx_register(struct acl_vmm_ctx *ctx);
+void acl_vmm_ctx_unregister(struct acl_vmm_ctx *ctx);
 
 /* share.c */
 void acl_vmm_shares_init(struct acl_vmm *vmm);

@@ -59,6 +59,7 @@ int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each)
 		dev->misc.name = dev->name;
 		dev->misc.fops = &acl_vmm_device_fops;
 		dev->misc.mode = 0666;
+		dev->misc.groups = acl_vmm_device_groups;
 		ret = misc_register(&dev->misc);
 		if (ret)
 			goto err_remove_nodes;

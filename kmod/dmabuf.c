@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
+#include "trace.h"
 
 MODULE_IMPORT_NS(DMA_BUF);
 
@@ -152,6 +153,7 @@ int acl_vmm_ioctl_export_dmabuf(struct acl_vmm_ucmd *ucmd)
 	if (ret)
 		goto err_put_fd;
 	fd_install(fd, dmabuf->file);
+	trace_acl_vmm_share("export_dmabuf", 0, cmd->handle);
 	return 0;
 
 err_put_fd:
@@ -194,5 +196,6 @@ int acl_vmm_ioctl_import_dmabuf(struct acl_vmm_ucmd *ucmd)
 		return ret;
 	}
 	cmd->handle = id;
+	trace_acl_vmm_share("import_dmabuf", 0, id);
 	return acl_vmm_handle_respond(ucmd, sizeof(*cmd), id);
 }

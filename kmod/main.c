@@ -191,6 +191,7 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	ctx->mapping.host = inode;	/* read-ahead state and bdi look there */
 	filp->f_mapping = &ctx->mapping;
 	filp->private_data = ctx;
+	acl_vmm_ctx_register(ctx);
 	return 0;
 }
 
@@ -198,6 +199,7 @@ static int acl_vmm_fops_release(struct inode *inode, struct file *filp)
 {
 	struct acl_vmm_ctx *ctx = filp->private_data;
 
+	acl_vmm_ctx_unregister(ctx);
 	/* Every reservation's VMA held the file: they are all gone. */
 	WARN_ON(!acl_vmm_vaspace_empty(&ctx->vs));
 	WARN_ON(mapping_mapped(&ctx->mapping));
@@ -246,9 +248,10 @@ static int __init acl_vmm_init(void)
 	bytes = round_down(bytes, ACL_VMM_CHUNK_SIZE);
 
 	acl_vmm_shares_init(&acl_vmm);
+	acl_vmm_debugfs_init(&acl_vmm);
 	ret = acl_vmm_devices_init(&acl_vmm, num_devices, bytes);
 	if (ret)
-		goto err_shares_fini;
+		goto err_debugfs_fini;
 
 	acl_vmm.misc.minor = MISC_DYNAMIC_MINOR;
 	acl_vmm.misc.name = "acl_vmm";
@@ -264,7 +267,8 @@ static int __init acl_vmm_init(void)
 
 err_devices_fini:
 	acl_vmm_devices_fini(&acl_vmm);
-err_shares_fini:
+err_debugfs_fini:
+	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
 	return ret;
 }
@@ -273,6 +277,7 @@ static void __exit acl_vmm_exit(void)
 {
 	misc_deregister(&acl_vmm.misc);
 	acl_vmm_devices_fini(&acl_vmm);
+	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
 }
 

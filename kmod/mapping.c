@@ -20,15 +20,11 @@
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
+#include "trace.h"
 
 static struct acl_vmm_mapping *acl_vmm_map_of(struct acl_vmm_va_node *node)
 {
 	return node ? container_of(node, struct acl_vmm_mapping, va) : NULL;
-}
-
-static u32 acl_vmm_mem_device(const struct acl_vmm_mem *mem)
-{
-	return mem->dev ? mem->dev->index : ACL_VMM_DEVICE_HOST;
 }
 
 /**
@@ -105,7 +101,7 @@ static int acl_vmm_map_check(struct acl_vmm_ctx *ctx,
 	if (res->state != ACL_VMM_RES_LIVE)
 		return -ENXIO;
 	if (res->nr_mappings &&
-	    res->device != acl_vmm_mem_device(handle->mem))
+	    res->device != acl_vmm_mem_device_index(handle->mem))
 		return -EXDEV;
 	*resp = res;
 	return 0;
@@ -178,10 +174,11 @@ int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd)
 	map->handle = handle;
 	acl_vmm_va_insert(&map->va, &ctx->vs.mappings);
 	res->nr_mappings++;
-	res->device = acl_vmm_mem_device(handle->mem);
+	res->device = acl_vmm_mem_device_index(handle->mem);
 	handle->map_count++;
 	ctx->fault_hint = map;	/* the populate below faults here */
 	mutex_unlock(&ctx->lock);
+	trace_acl_vmm_map(cmd->addr, cmd->length, cmd->handle);
 	acl_vmm_map_populate(ctx, cmd->addr, cmd->length);
 	return 0;
 
@@ -222,6 +219,8 @@ int acl_vmm_ioctl_unmap(struct acl_vmm_ucmd *ucmd)
 	 */
 	unmap_mapping_range(&ctx->mapping, map->va.start,
 			    map->va.last - map->va.start + 1, 1);
+	trace_acl_vmm_unmap(map->va.start, map->va.last - map->va.start + 1,
+			    map->handle->id);
 	acl_vmm_mapping_destroy(ctx, map);
 out_unlock:
 	mutex_unlock(&ctx->lock);
@@ -268,7 +267,7 @@ int acl_vmm_ioctl_query(struct acl_vmm_ucmd *ucmd)
 		cmd->map_start = map->va.start;
 		cmd->map_length = map->va.last - map->va.start + 1;
 		cmd->handle = map->handle->id;
-		cmd->device = acl_vmm_mem_device(map->handle->mem);
+		cmd->device = acl_vmm_mem_device_index(map->handle->mem);
 	}
 	if ((cmd->flags & ACL_VMM_QUERY_RANGE) &&
 	    !acl_vmm_va_range_covered(&ctx->vs.mappings, cmd->addr, last))

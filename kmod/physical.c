@@ -13,6 +13,18 @@
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
+#include "trace.h"
+
+/**
+ * acl_vmm_mem_device_index() - the device memory belongs to
+ * @mem: the memory
+ *
+ * Return: its device's index, or ACL_VMM_DEVICE_HOST for host memory.
+ */
+u32 acl_vmm_mem_device_index(const struct acl_vmm_mem *mem)
+{
+	return mem->dev ? mem->dev->index : ACL_VMM_DEVICE_HOST;
+}
 
 static void acl_vmm_mem_release(struct kref *kref)
 {
@@ -119,6 +131,8 @@ static int __acl_vmm_handle_free(struct acl_vmm_ctx *ctx,
 	lockdep_assert_held(&ctx->lock);
 	if (handle->freed)
 		return -EALREADY;
+	trace_acl_vmm_free(handle->id, acl_vmm_mem_device_index(handle->mem),
+			   handle->mem->size, handle->map_count);
 	handle->freed = true;
 	if (!handle->map_count) {
 		xa_erase(&ctx->handles, handle->id);
@@ -292,19 +306,24 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 		return ret;
 	if (!cmd->length || cmd->length & ((1ULL << shift) - 1))
 		return -EINVAL;
-	/* Larger than any device, or than what a chunk array may index. */
-	if (cmd->length > (u64)totalram_pages() << PAGE_SHIFT)
-		return -ENOMEM;
 
-	mem = acl_vmm_mem_create(ctx->vmm, dev, nid, cmd->length, shift,
-				 cmd->mem_attr);
-	if (IS_ERR(mem))
+	/* Larger than the host's memory: no device can hold it either. */
+	if (cmd->length > (u64)totalram_pages() << PAGE_SHIFT)
+		mem = ERR_PTR(-ENOMEM);
+	else
+		mem = acl_vmm_mem_create(ctx->vmm, dev, nid, cmd->length, shift,
+					 cmd->mem_attr);
+	if (IS_ERR(mem)) {
+		trace_acl_vmm_alloc_fail(0, dev ? dev->index : ACL_VMM_DEVICE_HOST,
+					 cmd->length, PTR_ERR(mem));
 		return PTR_ERR(mem);
+	}
 	ret = acl_vmm_handle_install(ctx, mem, false, 0, &id);
 	if (ret) {
 		acl_vmm_mem_put(mem);
 		return ret;
 	}
+	trace_acl_vmm_alloc(id, acl_vmm_mem_device_index(mem), mem->size, 0);
 	cmd->handle = id;
 	return acl_vmm_handle_respond(ucmd, sizeof(*cmd), id);
 }

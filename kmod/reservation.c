@@ -26,6 +26,7 @@
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
+#include "trace.h"
 
 #define ACL_VMM_RESERVE_FLAGS \
 	(ACL_VMM_RESERVE_FIXED | ACL_VMM_RESERVE_HUGE | ACL_VMM_RESERVE_MALLOC)
@@ -342,6 +343,8 @@ int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd)
 	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
 		vm_munmap(addr, cmd->length);	/* its close frees @res */
+	else
+		trace_acl_vmm_reserve(addr, cmd->length, 0);
 	return ret;
 
 err_put_res:
@@ -383,6 +386,8 @@ int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd)
 
 	/* The VMA's close callback frees the reservation. */
 	ret = vm_munmap(cmd->addr, length);
+	if (!ret)
+		trace_acl_vmm_release(cmd->addr, length, 0);
 	if (ret) {
 		mutex_lock(&ctx->lock);
 		res = acl_vmm_res(acl_vmm_va_find_exact(&ctx->vs.reservations,

@@ -26,6 +26,7 @@
 #include <linux/uaccess.h>
 
 #include "acl_vmm.h"
+#include "trace.h"
 
 /**
  * acl_vmm_shares_init() - set up the share registry
@@ -183,6 +184,8 @@ int acl_vmm_ioctl_export(struct acl_vmm_ucmd *ucmd)
 		if (handle && handle->mem->share == share)
 			acl_vmm_share_unpublish(handle->mem);
 		mutex_unlock(&ctx->lock);
+	} else {
+		trace_acl_vmm_share("export", cmd->share, cmd->handle);
 	}
 	return ret;
 
@@ -342,5 +345,6 @@ int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd)
 		return ret;
 	}
 	cmd->handle = id;
+	trace_acl_vmm_share("import", cmd->share, id);
 	return acl_vmm_handle_respond(ucmd, sizeof(*cmd), id);
 }

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Visibility
+ *
+ * sysfs, under each device's misc device (/sys/class/misc/acl_vmmN/):
+ * capacity, used and free, in bytes.
+ *
+ * debugfs (/sys/kernel/debug/acl_vmm/): "contexts" lists every open
+ * context, one line of key=value pairs each (process, counts, bytes held
+ * per device); each context has a directory "<tgid>-<id>" with "maps", its
+ * reservations with the mappings inside them and its handles, in the
+ * spirit of /proc/PID/maps. acl-vmm-smi reads both.
+ *
+ * The tracepoints are in trace.h.
+ */
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/seq_file.h>
+#include <linux/sched.h>
+
+#include "acl_vmm.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+static struct acl_vmm_device *acl_vmm_dev_of(struct device *dev)
+{
+	struct miscdevice *misc = dev_get_drvdata(dev);
+
+	return container_of(misc, struct acl_vmm_device, misc);
+}
+
+static u64 acl_vmm_device_used(struct acl_vmm_device *d)
+{
+	u64 used;
+
+	spin_lock(&d->lock);
+	used = d->used;
+	spin_unlock(&d->lock);
+	return used;
+}
+
+static ssize_t capacity_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", acl_vmm_dev_of(dev)->capacity);
+}
+static DEVICE_ATTR_RO(capacity);
+
+static ssize_t used_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", acl_vmm_device_used(acl_vmm_dev_of(dev)));
+}
+static DEVICE_ATTR_RO(used);
+
+static ssize_t free_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct acl_vmm_device *d = acl_vmm_dev_of(dev);
+
+	return sysfs_emit(buf, "%llu\n", d->capacity - acl_vmm_device_used(d));
+}
+static DEVICE_ATTR_RO(free);
+
+static struct attribute *acl_vmm_device_attrs[] = {
+	&dev_attr_capacity.attr,
+	&dev_attr_used.attr,
+	&dev_attr_free.attr,
+	NULL,
+};
+
+static const struct attribute_group acl_vmm_device_group = {
+	.attrs = acl_vmm_device_attrs,
+};
+
+/* The sysfs attributes of every device node. */
+const struct attribute_group *acl_vmm_device_groups[] = {
+	&acl_vmm_device_group,
+	NULL,
+};
+
+/* One line of "contexts" for @ctx. Called with its lock held. */
+static void acl_vmm_ctx_summary(struct seq_file *m, struct acl_vmm_ctx *ctx)
+{
+	u64 bytes[ACL_VMM_MAX_DEVICES + 1] = { 0 };
+	unsigned long nr_res = 0, nr_map = 0, nr_handles = 0, id;
+	struct acl_vmm_va_node *node;
+	struct acl_vmm_handle *handle;
+	u32 dev, i;
+
+	for (node = acl_vmm_va_first(&ctx->vs.reservations, 0, ULONG_MAX); node;
+	     node = acl_vmm_va_next(node, 0, ULONG_MAX))
+		nr_res++;
+	for (node = acl_vmm_va_first(&ctx->vs.mappings, 0, ULONG_MAX); node;
+	     node = acl_vmm_va_next(node, 0, ULONG_MAX))
+		nr_map++;
+	xa_for_each(&ctx->handles, id, handle) {
+		nr_handles++;
+		dev = acl_vmm_mem_device_index(handle->mem);
+		bytes[dev == ACL_VMM_DEVICE_HOST ? ACL_VMM_MAX_DEVICES : dev] +=
+			handle->mem->size;
+	}
+	seq_printf(m, "tgid=%d id=%u comm=%s reservations=%lu mappings=%lu handles=%lu host=%llu",
+		   ctx->tgid, ctx->id, ctx->comm, nr_res, nr_map, nr_handles,
+		   bytes[ACL_VMM_MAX_DEVICES]);
+	for (i = 0; i < ctx->vmm->num_devices; i++)
+		seq_printf(m, " dev%u=%llu", i, bytes[i]);
+	seq_putc(m, '\n');
+}
+
+static int acl_vmm_contexts_show(struct seq_file *m, void *unused)
+{
+	struct acl_vmm *vmm = m->private;
+	struct acl_vmm_ctx *ctx;
+
+	mutex_lock(&vmm->ctx_list_lock);
+	list_for_each_entry(ctx, &vmm->ctx_list, node) {
+		mutex_lock(&ctx->lock);
+		acl_vmm_ctx_summary(m, ctx);
+		mutex_unlock(&ctx->lock);
+	}
+	mutex_unlock(&vmm->ctx_list_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(acl_vmm_contexts);
+
+static void acl_vmm_show_reservation(struct seq_file *m, struct acl_vmm_ctx *ctx,
+				     struct acl_vmm_reservation *res)
+{
+	struct acl_vmm_va_node *node;
+	struct acl_vmm_mapping *map;
+
+	seq_printf(m, "%lx-%lx reservation size=%lu flags=%#x mappings=%u\n",
+		   res->va.start, res->va.last + 1, res->va.last - res->va.start + 1,
+		   res->flags, res->nr_mappings);
+	for (node = acl_vmm_va_first(&ctx->vs.mappings, res->va.start, res->va.last);
+	     node; node = acl_vmm_va_next(node, res->va.start, res->va.last)) {
+		map = container_of(node, struct acl_vmm_mapping, va);
+		seq_printf(m, "  %lx-%lx mapping size=%lu handle=%u device=%d\n",
+			   map->va.start, map->va.last + 1,
+			   map->va.last - map->va.start + 1, map->handle->id,
+			   (int)acl_vmm_mem_device_index(map->handle->mem));
+	}
+}
+
+static int acl_vmm_maps_show(struct seq_file *m, void *unused)
+{
+	struct acl_vmm_ctx *ctx = m->private;
+	struct acl_vmm_reservation *res;
+	struct acl_vmm_va_node *node;
+	struct acl_vmm_handle *handle;
+	unsigned long id;
+
+	mutex_lock(&ctx->lock);
+	for (node = acl_vmm_va_first(&ctx->vs.reservations, 0, ULONG_MAX); node;
+	     node = acl_vmm_va_next(node, 0, ULONG_MAX)) {
+		res = container_of(node, struct acl_vmm_reservation, va);
+		acl_vmm_show_reservation(m, ctx, res);
+	}
+	xa_for_each(&ctx->handles, id, handle)
+		seq_printf(m, "handle %u device=%d size=%llu attr=%u mapped=%u%s%s\n",
+			   handle->id, (int)acl_vmm_mem_device_index(handle->mem),
+			   handle->mem->size, handle->mem->mem_attr,
+			   handle->map_count, handle->freed ? " freed" : "",
+			   handle->imported ? " imported" : "");
+	mutex_unlock(&ctx->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(acl_vmm_maps);
+
+/**
+ * acl_vmm_debugfs_init() - create /sys/kernel/debug/acl_vmm
+ * @vmm: the module
+ */
+void acl_vmm_debugfs_init(struct acl_vmm *vmm)
+{
+	mutex_init(&vmm->ctx_list_lock);
+	INIT_LIST_HEAD(&vmm->ctx_list);
+	vmm->debugfs = debugfs_create_dir("acl_vmm", NULL);
+	debugfs_create_file("contexts", 0400, vmm->debugfs, vmm,
+			    &acl_vmm_contexts_fops);
+}
+
+/**
+ * acl_vmm_debugfs_fini() - remove /sys/kernel/debug/acl_vmm
+ * @vmm: the module
+ */
+void acl_vmm_debugfs_fini(struct acl_vmm *vmm)
+{
+	debugfs_remove_recursive(vmm->debugfs);
+	WARN_ON(!list_empty(&vmm->ctx_list));
+	mutex_destroy(&vmm->ctx_list_lock);
+}
+
+/**
+ * acl_vmm_ctx_register() - make a new context visible
+ * @ctx: the context, opened by the current task
+ */
+void acl_vmm_ctx_register(struct acl_vmm_ctx *ctx)
+{
+	struct acl_vmm *vmm = ctx->vmm;
+	char name[32];
+
+	ctx->tgid = task_tgid_nr(current);
+	get_task_comm(ctx->comm, current);
+	mutex_lock(&vmm->ctx_list_lock);
+	ctx->id = ++vmm->next_ctx_id;
+	list_add_tail(&ctx->node, &vmm->ctx_list);
+	mutex_unlock(&vmm->ctx_list_lock);
+	snprintf(name, sizeof(name), "%d-%u", ctx->tgid, ctx->id);
+	ctx->debugfs = debugfs_create_dir(name, vmm->debugfs);
+	debugfs_create_file("maps", 0400, ctx->debugfs, ctx, &acl_vmm_maps_fops);
+}
+
+/**
+ * acl_vmm_ctx_unregister() - withdraw a context about to be freed
+ * @ctx: the context
+ *
+ * debugfs_remove_recursive() waits for readers of its files.
+ */
+void acl_vmm_ctx_unregister(struct acl_vmm_ctx *ctx)
+{
+	debugfs_remove_recursive(ctx->debugfs);
+	mutex_lock(&ctx->vmm->ctx_list_lock);
+	list_del(&ctx->node);
+	mutex_unlock(&ctx->vmm->ctx_list_lock);
+}
