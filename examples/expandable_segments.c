@@ -17,6 +17,9 @@
  *     and check that the device's free memory is back where it started.
  *
  *   expandable_segments [DEVICE]
+ *
+ * With EXPANDABLE_SEGMENTS_ON_FULL set, that shell command runs once the
+ * device is full (tools/demo shows acl-vmm-smi there).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -198,6 +201,11 @@ int main(int argc, char **argv)
 	if (bad) {
 		printf("FAIL: %zu words differ after growing\n", bad);
 		return 1;
+	}
+	if (getenv("EXPANDABLE_SEGMENTS_ON_FULL")) {
+		fflush(stdout);
+		if (system(getenv("EXPANDABLE_SEGMENTS_ON_FULL")))
+			printf("(the command run on full failed)\n");
 	}
 
 	/* 4. Shrink: unmap every other segment; keep half of those handles. */
