@@ -56,15 +56,21 @@ uint32_t acl_vmm_device_count(void)
 	return acl_vmm_num_devices;
 }
 
-/* An ioctl on the device; returns 0 or an errno. */
-int acl_vmm_ioctl(unsigned long request, void *arg)
+/* An ioctl on @fd; returns 0 or an errno. */
+static int acl_vmm_ioctl_fd(int fd, unsigned long request, void *arg)
 {
 	int ret;
 
 	do {
-		ret = ioctl(acl_vmm_fd(), request, arg);
+		ret = ioctl(fd, request, arg);
 	} while (ret < 0 && errno == EINTR);
 	return ret < 0 ? errno : 0;
+}
+
+/* An ioctl on the device; returns 0 or an errno. */
+int acl_vmm_ioctl(unsigned long request, void *arg)
+{
+	return acl_vmm_ioctl_fd(acl_vmm_fd(), request, arg);
 }
 
 /* Every call but aclInit needs an initialized library. */
@@ -151,24 +157,35 @@ static void acl_vmm_register_atfork(void)
 	pthread_atfork(NULL, NULL, acl_vmm_atfork_child);
 }
 
-/* Attach every device whose node this process can open. */
-static void acl_vmm_attach_devices(int fd, const char *path, uint32_t count,
-				   bool *attached)
+/*
+ * Attach every device whose node this process may open. A node it may not
+ * open (permission, absent) is a device it does not see; any other failure
+ * fails aclInit, rather than hide a device.
+ */
+static int acl_vmm_attach_devices(int fd, const char *path, uint32_t count,
+				  bool *attached)
 {
 	struct acl_vmm_attach cmd = { .size = sizeof(cmd) };
 	char node[4096];
 	uint32_t i;
-	int dfd;
+	int err;
 
 	for (i = 0; i < count && i < ACL_VMM_MAX_DEVICES; i++) {
 		snprintf(node, sizeof(node), "%s%u", path, i);
-		dfd = open(node, O_RDWR | O_CLOEXEC);
-		if (dfd < 0)
-			continue;
-		cmd.fd = dfd;
-		attached[i] = !ioctl(fd, ACL_VMM_ATTACH, &cmd);
-		close(dfd);
+		cmd.fd = open(node, O_RDWR | O_CLOEXEC);
+		if (cmd.fd < 0) {
+			if (errno == EACCES || errno == EPERM || errno == ENOENT ||
+			    errno == ENXIO || errno == ENODEV)
+				continue;
+			return errno;
+		}
+		err = acl_vmm_ioctl_fd(fd, ACL_VMM_ATTACH, &cmd);
+		close(cmd.fd);
+		if (err)
+			return err;
+		attached[i] = true;
 	}
+	return 0;
 }
 
 /*
@@ -227,7 +244,12 @@ static aclError acl_vmm_open_device(void)
 					  "aclInit: %s does not answer as acl_vmm",
 					  path);
 	}
-	acl_vmm_attach_devices(fd, path, info.num_devices, attached);
+	err = acl_vmm_attach_devices(fd, path, info.num_devices, attached);
+	if (err) {
+		close(fd);
+		return acl_vmm_fail_errno(ACL_VMM_OP_OPEN, err,
+					  "aclInit: cannot attach the device nodes %sN", path);
+	}
 	acl_vmm_visible_devices(info.num_devices, attached);
 	atomic_store_explicit(&acl_vmm_devfd, fd, memory_order_release);
 	return ACL_SUCCESS;
@@ -269,22 +291,27 @@ aclError aclFinalize(void)
 				   "aclFinalize: already finalized") :
 		      acl_vmm_fail(ACL_ERROR_UNINITIALIZE,
 				   "aclFinalize: the library was never initialized");
-	} else if (!--acl_vmm_init_count) {
+	} else if (acl_vmm_init_count > 1) {
+		acl_vmm_init_count--;
+	} else {
 		struct acl_vmm_reset reset = { .size = sizeof(reset) };
 		int err;
 
 		/*
 		 * Release and free everything the process holds, then close:
-		 * reservations, like any mmap(), outlive the descriptor.
+		 * reservations, like any mmap(), outlive the descriptor. If
+		 * the release fails, stay initialized: it can be retried.
 		 */
 		err = acl_vmm_ioctl(ACL_VMM_RESET, &reset);
-		if (err)
-			ret = acl_vmm_fail(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
-					   "aclFinalize: the driver could not release everything: %s",
-					   strerror(err));
-		close(acl_vmm_fd());
-		atomic_store(&acl_vmm_devfd, -1);
-		acl_vmm_contexts_free();
+		if (err) {
+			ret = acl_vmm_fail_errno(ACL_VMM_OP_ANY, err,
+						 "aclFinalize: not everything could be released; call aclFinalize again");
+		} else {
+			acl_vmm_init_count = 0;
+			close(acl_vmm_fd());
+			atomic_store(&acl_vmm_devfd, -1);
+			acl_vmm_contexts_free();
+		}
 	}
 	pthread_mutex_unlock(&acl_vmm_lock);
 	return ret;

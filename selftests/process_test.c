@@ -274,6 +274,8 @@ TEST_F(proc, threads_map_unmap_concurrently)
 			TH_LOG("thread %d: %s", i, w[i].msg);
 		}
 	}
+	printf("# stat: race_loops=%d\n", THREADS * 200);
+	fflush(stdout);
 	EXPECT_EQ(0, errors);
 	EXPECT_EQ(free0, device_free(0));
 	EXPECT_OK(aclrtReleaseMemAddress(va));
@@ -317,6 +319,8 @@ TEST_F(proc, unmap_races_cpu_access)
 	atomic_store(&r.stop, 1);
 	for (i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
+	printf("# stat: race_loops=300\n");
+	fflush(stdout);
 	EXPECT_GT(r.faults, 0);
 	EXPECT_OK(aclrtFreePhysical(h));
 	EXPECT_OK(aclrtReleaseMemAddress(r.va));
@@ -418,6 +422,132 @@ TEST_F(proc, memcg_charged_no_oom_kill)
 	EXPECT_EQ(0, read_key(path, "oom_kill"));
 	EXPECT_GT(read_key(path, "max"), 0);
 	EXPECT_EQ(0, rmdir(cg));
+}
+
+struct release_race {
+	char *want;
+	aclrtDrvMemHandle h;
+	atomic_int stop;
+	long maps, releases;
+};
+
+static void *map_loop(void *arg)
+{
+	struct release_race *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		if (aclrtMapMem(r->want + PAGE_2M, PAGE_2M, 0, r->h, 0) == ACL_SUCCESS) {
+			r->maps++;
+			*(volatile char *)(r->want + PAGE_2M) = 1;
+			aclrtUnmapMem(r->want + PAGE_2M);
+		}
+	}
+	return NULL;
+}
+
+/* Release (and reserve again) racing map and unmap of the same range. */
+TEST_F(proc, release_races_map)
+{
+	struct release_race r = { .want = (char *)(WINDOW_START + 50 * GIB) };
+	size_t free0 = device_free(0);
+	double end;
+	pthread_t t;
+	void *got;
+	aclError ret;
+
+	MALLOC_PHYS(r.h, PAGE_2M, 0);
+	ASSERT_OK(aclrtReserveMemAddress(&got, 4 * PAGE_2M, 0, r.want, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, map_loop, &r));
+	for (end = time(NULL) + 2; time(NULL) < end;) {
+		ret = aclrtReleaseMemAddress(r.want);
+		if (ret == ACL_SUCCESS) {
+			r.releases++;
+			/* Mapping into the released range fails until it is back. */
+			while (aclrtReserveMemAddress(&got, 4 * PAGE_2M, 0, r.want, 0))
+				;
+		} else {
+			EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, ret);
+		}
+	}
+	atomic_store(&r.stop, 1);
+	pthread_join(t, NULL);
+	printf("# stat: race_loops=%ld\n", r.maps + r.releases);
+	fflush(stdout);
+	TH_LOG("%ld maps, %ld releases", r.maps, r.releases);
+	EXPECT_GT(r.releases, 0);
+	EXPECT_OK(aclrtFreePhysical(r.h));
+	EXPECT_OK(aclrtReleaseMemAddress(r.want));
+	EXPECT_EQ(free0, device_free(0));
+}
+
+/*
+ * Mapping under memory pressure: a child in a small memory cgroup maps and
+ * unmaps while its own anonymous memory fills the cgroup. Allocations fail
+ * with 207001, and nothing is OOM-killed or leaked.
+ */
+TEST_F(proc, memcg_pressure_while_mapping)
+{
+	const char *cg = "/sys/fs/cgroup/acl-vmm-pressure";
+	uint64_t used0 = device_used_raw(0);
+	char path[128], buf[16];
+	int status;
+	pid_t pid;
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) ||
+	    write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no writable cgroup2 hierarchy with the memory controller");
+	rmdir(cg);
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	ASSERT_EQ(0, write_file(path, "48M"));
+	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
+	write_file(path, "0");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+		int ok = 0, refused = 0, i;
+		aclrtDrvMemHandle h;
+		char *va, *hog;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		snprintf(buf, sizeof(buf), "%d", getpid());
+		if (write_file(path, buf) || aclInit(NULL) ||
+		    aclrtReserveMemAddress((void **)&va, 8 * PAGE_2M, 0, NULL, 0))
+			_exit(10);
+		hog = malloc(44 << 20);
+		if (!hog)
+			_exit(11);
+		for (i = 0; i < 200; i++) {
+			/* Up to 42 MiB of the 48: an 8 MiB handle fits, or not. */
+			memset(hog, i, (size_t)(i % 22) << 21);
+			aclError ret = aclrtMallocPhysical(&h, 4 * PAGE_2M, &prop, 0);
+
+			if (ret == ACL_ERROR_RT_MEMORY_ALLOCATION) {
+				refused++;
+				continue;
+			}
+			if (ret || aclrtMapMem(va, 4 * PAGE_2M, 0, h, 0))
+				_exit(12);
+			memset(va, 1, 4 * PAGE_2M);
+			if (aclrtUnmapMem(va) || aclrtFreePhysical(h))
+				_exit(13);
+			ok++;
+		}
+		printf("# stat: race_loops=%d\n", ok + refused);
+	fflush(stdout);
+		printf("# %d mapped, %d refused with 207001\n", ok, refused);
+		fflush(stdout);
+		_exit(ok && refused ? 0 : 14);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		TH_LOG("child status %#x", status);
+	}
+	snprintf(path, sizeof(path), "%s/memory.events", cg);
+	EXPECT_EQ(0, read_key(path, "oom_kill"));
+	EXPECT_EQ(0, rmdir(cg));
+	EXPECT_EQ(used0, device_used_raw(0));
 }
 
 /* Many mappings live at once, then torn down by aclFinalize (teardown). */

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection on every allocation of every ioctl, as the kernel's
+ * iommufd_fail_nth.c does: a sequence of calls runs with the N-th
+ * allocation of the task failing (/proc/thread-self/fail-nth), for N = 1,
+ * 2, ... until no allocation fails any more. At each injected failure:
+ *
+ *  - the failing call returns a clean error (ENOMEM, or ACL code 207001);
+ *  - the state is as before the call: the same call, retried without
+ *    injection, succeeds, and so does the rest of the sequence;
+ *  - nothing leaks: after the context is released, every device is back
+ *    to its usage before (and kmemleak, on the debug kernel, sees nothing).
+ *
+ * Needs a kernel with CONFIG_FAULT_INJECTION (tools/build-debug-kernel):
+ * skipped elsewhere.
+ */
+#include "acl_test.h"
+
+static bool write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok;
+}
+
+/* Make slab and page allocations of any kind injectable. */
+static bool fail_nth_setup(void)
+{
+	if (access("/proc/thread-self/fail-nth", W_OK))
+		return false;
+	write_text("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
+	write_text("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
+	write_text("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N");
+	write_text("/sys/kernel/debug/fail_page_alloc/min-order", "0");
+	return true;
+}
+
+static void fail_nth_set(unsigned int n)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", n);
+	write_text("/proc/thread-self/fail-nth", buf);
+}
+
+/* Whether the injected failure fired since fail_nth_set(); resets it. */
+static bool fail_nth_fired(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/thread-self/fail-nth", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	fail_nth_set(0);
+	return n > 0 && atoi(buf) == 0;
+}
+
+/* The raw sequence: every ioctl that allocates, in a natural order. */
+struct raw {
+	int fd;
+	uint64_t va;
+	uint32_t h1, h2;
+	int dmabuf;
+	struct acl_vmm_query q;
+};
+
+static int step_raw(struct raw *r, int step)
+{
+	struct acl_vmm_reserve res = { .size = sizeof(res), .length = 8 * PAGE_2M };
+	struct acl_vmm_alloc al = { .size = sizeof(al), .length = 2 * PAGE_2M,
+				    .location = ACL_VMM_LOCATION_DEVICE };
+	struct acl_vmm_map m = { .size = sizeof(m), .length = 2 * PAGE_2M };
+	struct acl_vmm_export ex = { .size = sizeof(ex) };
+	struct acl_vmm_dmabuf db = { .size = sizeof(db) };
+	struct acl_vmm_unmap um = { .size = sizeof(um) };
+	struct acl_vmm_free fr = { .size = sizeof(fr) };
+	struct acl_vmm_release rel = { .size = sizeof(rel) };
+	int ret = 0;
+
+	switch (step) {
+	case 0:
+		r->fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+		return r->fd < 0 ? -errno : attach_device(r->fd, 0);
+	case 1:
+		ret = ioctl(r->fd, ACL_VMM_RESERVE, &res);
+		r->va = res.addr;
+		break;
+	case 2:
+		ret = ioctl(r->fd, ACL_VMM_ALLOC, &al);
+		r->h1 = al.handle;
+		break;
+	case 3:
+		m.addr = r->va;
+		m.handle = r->h1;
+		ret = ioctl(r->fd, ACL_VMM_MAP, &m);
+		break;
+	case 4:
+		ex.handle = r->h1;
+		ret = ioctl(r->fd, ACL_VMM_EXPORT, &ex);
+		break;
+	case 5:
+		db.handle = r->h1;
+		ret = ioctl(r->fd, ACL_VMM_EXPORT_DMABUF, &db);
+		r->dmabuf = db.fd;
+		break;
+	case 6:
+		db.fd = r->dmabuf;
+		ret = ioctl(r->fd, ACL_VMM_IMPORT_DMABUF, &db);
+		r->h2 = db.handle;
+		if (!ret)
+			close(r->dmabuf);
+		break;
+	case 7:
+		m.addr = r->va + 4 * PAGE_2M;
+		m.handle = r->h2;
+		ret = ioctl(r->fd, ACL_VMM_MAP, &m);
+		break;
+	case 8:
+		r->q = (struct acl_vmm_query){ .size = sizeof(r->q), .addr = r->va + 4 * PAGE_2M };
+		ret = ioctl(r->fd, ACL_VMM_QUERY, &r->q);
+		if (!ret && !(r->q.flags & ACL_VMM_QUERY_MAPPED))
+			return -EBADE;
+		break;
+	case 9:
+		um.addr = r->va;
+		ret = ioctl(r->fd, ACL_VMM_UNMAP, &um);
+		break;
+	case 10:
+		fr.handle = r->h1;
+		ret = ioctl(r->fd, ACL_VMM_FREE, &fr);
+		break;
+	case 11:
+		rel.addr = r->va;
+		ret = ioctl(r->fd, ACL_VMM_RELEASE, &rel);
+		return ret ? (errno == EBUSY ? 0 : -errno) : -EBADE;	/* still mapped */
+	case 12:
+		um.addr = r->va + 4 * PAGE_2M;
+		ret = ioctl(r->fd, ACL_VMM_UNMAP, &um);
+		break;
+	case 13:
+		fr.handle = r->h2;
+		ret = ioctl(r->fd, ACL_VMM_FREE, &fr);
+		break;
+	case 14:
+		rel.addr = r->va;
+		ret = ioctl(r->fd, ACL_VMM_RELEASE, &rel);
+		break;
+	default:
+		return 1;	/* the end */
+	}
+	return ret ? -errno : 0;
+}
+
+TEST(raw_ioctls)
+{
+	uint64_t used0 = device_used_raw(0);
+	unsigned int n;
+	int injected = 0;
+
+	if (!fail_nth_setup())
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION): run on the debug kernel");
+	for (n = 1; n < 100000; n++) {
+		struct raw r = { .fd = -1, .dmabuf = -1 };
+		int step, ret = 0, failed_at = -1;
+		bool fired;
+
+		fail_nth_set(n);
+		for (step = 0; (ret = step_raw(&r, step)) <= 0 && ret == 0; step++)
+			;
+		fired = fail_nth_fired();
+		if (ret < 0) {
+			failed_at = step;
+			/* A clean error: only the allocation can have failed. */
+			EXPECT_EQ(-ENOMEM, ret) {
+				TH_LOG("n=%u step %d: %s", n, step, strerror(-ret));
+			}
+			EXPECT_TRUE(fired);
+			/* The state is as before: the same step, and the rest, succeed. */
+			for (; (ret = step_raw(&r, step)) == 0; step++)
+				;
+			EXPECT_EQ(1, ret) {
+				TH_LOG("n=%u: after a failure at step %d, step %d: %s",
+				       n, failed_at, step, strerror(-ret));
+			}
+		}
+		if (r.fd >= 0) {
+			struct acl_vmm_reset reset = { .size = sizeof(reset) };
+
+			ioctl(r.fd, ACL_VMM_RESET, &reset);
+			close(r.fd);
+		}
+		EXPECT_EQ(used0, device_used_raw(0)) {
+			TH_LOG("n=%u: device memory leaked (failure at step %d)", n, failed_at);
+		}
+		if (!fired)
+			break;		/* no allocation left to fail */
+		injected++;
+		if (_metadata->passed == 0)
+			break;
+	}
+	TH_LOG("raw ioctls: %d allocation failures injected", injected);
+	printf("# stat: faults_injected=%d\n", injected);
+	fflush(stdout);
+}
+
+/* The library's calls, as a program makes them, failing anywhere. */
+static aclError step_lib(int step, void **va, aclrtDrvMemHandle *h)
+{
+	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	char buf[64] = "fail-nth";
+
+	switch (step) {
+	case 0: return aclInit(NULL);
+	case 1: return aclrtSetDevice(0);
+	case 2: return aclrtReserveMemAddress(va, 4 * PAGE_2M, 0, NULL, 1);
+	case 3: return aclrtMallocPhysical(h, 2 * PAGE_2M, &prop, 0);
+	case 4: return aclrtMapMem(*va, 2 * PAGE_2M, 0, *h, 0);
+	case 5: return aclrtMemcpy(*va, 64, buf, sizeof(buf), ACL_MEMCPY_HOST_TO_DEVICE);
+	case 6: return aclrtUnmapMem(*va);
+	case 7: return aclrtFreePhysical(*h);
+	case 8: return aclrtReleaseMemAddress(*va);
+	case 9: return aclFinalize();
+	default: return -1;
+	}
+}
+
+TEST(library_calls)
+{
+	uint64_t used0 = device_used_raw(0);
+	unsigned int n;
+	int injected = 0;
+
+	if (!fail_nth_setup())
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION): run on the debug kernel");
+	for (n = 1; n < 100000; n++) {
+		aclrtDrvMemHandle h = NULL;
+		void *va = NULL;
+		aclError ret;
+		int step;
+		bool fired;
+
+		fail_nth_set(n);
+		for (step = 0; (ret = step_lib(step, &va, &h)) == ACL_SUCCESS; step++)
+			;
+		fired = fail_nth_fired();
+		if (ret != -1) {
+			EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION, ret) {
+				TH_LOG("n=%u step %d", n, step);
+			}
+			for (; (ret = step_lib(step, &va, &h)) == ACL_SUCCESS; step++)
+				;
+			EXPECT_EQ(-1, ret) {
+				TH_LOG("n=%u: step %d failed after the retry: %d %s", n, step,
+				       ret, acl_msg());
+			}
+		}
+		/* Whatever the sequence left initialized. */
+		while (aclFinalize() == ACL_SUCCESS)
+			;
+		EXPECT_EQ(used0, device_used_raw(0));
+		if (!fired)
+			break;
+		injected++;
+		if (_metadata->passed == 0)
+			break;
+	}
+	TH_LOG("library calls: %d allocation failures injected", injected);
+	printf("# stat: faults_injected=%d\n", injected);
+	fflush(stdout);
+}
+
+TEST_HARNESS_MAIN

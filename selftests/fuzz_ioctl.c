@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_ioctl: an ioctl fuzzer that knows acl_vmm's structures.
+ *
+ * Worker processes, each with threads, call every ioctl with arguments
+ * mixing what the kernel handed out (reservation and mapping addresses,
+ * handle ids, shares, dma-buf descriptors) with garbage: random sizes,
+ * flags, lengths, reserved fields and command numbers. They also touch
+ * reserved memory, munmap, mprotect, madvise and mremap it, fork children
+ * that use the inherited descriptor, and reset their context. The parent
+ * kills some workers at random moments. At the end every device must be
+ * back to its usage before: nothing leaks, whatever the order of events.
+ *
+ *   fuzz_ioctl [SECONDS [SEED]]    (also $ACL_VMM_FUZZ_SECONDS, _SEED)
+ *
+ * Prints "# stat: ioctls_fuzzed=N" and exits 0 when nothing leaked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux/acl_vmm.h"
+
+#define PAGE_2M (2UL << 20)
+#define POOL 32
+#define WORKERS 3
+#define THREADS 3
+
+struct pool {
+	_Atomic uint64_t addr[POOL];	/* reservation or mapping starts */
+	_Atomic uint64_t len[POOL];
+	_Atomic uint32_t handle[POOL];
+	_Atomic uint64_t share[POOL];
+	_Atomic int dmabuf[POOL];
+};
+
+static struct pool pool;
+static int ctx_fd;
+static _Atomic long *counter;	/* shared with the parent */
+static double deadline;
+static __thread uint64_t rng;
+static __thread sigjmp_buf touch_jmp;
+static __thread volatile int touch_armed;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint64_t pick(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A length: mostly valid multiples of 2 MiB, sometimes garbage. */
+static uint64_t any_length(void)
+{
+	switch (pick(8)) {
+	case 0: return rnd();
+	case 1: return pick(1 << 22);
+	case 2: return 0;
+	default: return (1 + pick(16)) * PAGE_2M;
+	}
+}
+
+/* An address: from the pool, near it, or garbage. */
+static uint64_t any_addr(void)
+{
+	uint64_t a = atomic_load(&pool.addr[pick(POOL)]);
+
+	switch (pick(8)) {
+	case 0: return rnd();
+	case 1: return ACL_VMM_VA_WINDOW_START + (pick(1 << 20) << 21);
+	case 2: return a + pick(8) * PAGE_2M;
+	case 3: return a + pick(PAGE_2M);
+	default: return a;
+	}
+}
+
+static uint32_t any_handle(void)
+{
+	return pick(6) ? atomic_load(&pool.handle[pick(POOL)]) : (uint32_t)rnd() % 64;
+}
+
+static void remember(_Atomic uint64_t *slot, uint64_t v)
+{
+	atomic_store(&slot[pick(POOL)], v);
+}
+
+/* Fill a struct: the right size mostly, with flags and padding garbage sometimes. */
+static uint32_t any_size(uint32_t size)
+{
+	switch (pick(16)) {
+	case 0: return 0;
+	case 1: return size - 4;
+	case 2: return size + 8;
+	case 3: return (uint32_t)rnd();
+	default: return size;
+	}
+}
+
+static void touch_handler(int sig)
+{
+	if (touch_armed)
+		siglongjmp(touch_jmp, sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void touch(void)
+{
+	volatile char *p = (volatile char *)(uintptr_t)any_addr();
+
+	if (!sigsetjmp(touch_jmp, 1)) {
+		touch_armed = 1;
+		if (pick(2))
+			*p = 1;
+		else
+			(void)*p;
+	}
+	touch_armed = 0;
+}
+
+static void one_op(void)
+{
+	union {
+		struct acl_vmm_info info;
+		struct acl_vmm_device_info di;
+		struct acl_vmm_reserve res;
+		struct acl_vmm_release rel;
+		struct acl_vmm_alloc al;
+		struct acl_vmm_free fr;
+		struct acl_vmm_map map;
+		struct acl_vmm_unmap um;
+		struct acl_vmm_query q;
+		struct acl_vmm_attach at;
+		struct acl_vmm_export ex;
+		struct acl_vmm_set_pids sp;
+		struct acl_vmm_import im;
+		struct acl_vmm_dmabuf db;
+		char raw[128];
+	} u;
+	int32_t pids[4] = { getpid(), getppid(), (int32_t)rnd(), 1 };
+	unsigned long req = 0;
+	int ret, k = (int)pick(22);
+	char node[32];
+
+	memset(&u, 0, sizeof(u));
+	if (!pick(4))
+		for (size_t i = 0; i < sizeof(u.raw); i += 8)
+			*(uint64_t *)(u.raw + i) = pick(4) ? 0 : rnd();
+	switch (k) {
+	case 0:
+		u.res.flags = pick(4) ? 0 : (pick(2) ? ACL_VMM_RESERVE_FIXED : (uint32_t)rnd());
+		u.res.length = any_length();
+		u.res.addr = any_addr() & ~(ACL_VMM_HUGE1G_PAGE_SIZE - 1);
+		u.res.size = any_size(sizeof(u.res));
+		if (!ioctl(ctx_fd, ACL_VMM_RESERVE, &u.res)) {
+			int slot = (int)pick(POOL);
+
+			atomic_store(&pool.addr[slot], u.res.addr);
+			atomic_store(&pool.len[slot], u.res.length);
+		}
+		break;
+	case 1:
+		u.rel.addr = any_addr();
+		req = ACL_VMM_RELEASE;
+		u.rel.size = any_size(sizeof(u.rel));
+		break;
+	case 2:
+	case 3:
+		u.al.location = pick(8) ? ACL_VMM_LOCATION_DEVICE : (uint32_t)pick(6);
+		u.al.location_id = pick(8) ? (uint32_t)pick(2) : (uint32_t)rnd();
+		u.al.flags = pick(16) ? 0 : (uint32_t)rnd() & 3;
+		u.al.length = any_length() % (256UL << 20);
+		u.al.size = any_size(sizeof(u.al));
+		if (!ioctl(ctx_fd, ACL_VMM_ALLOC, &u.al))
+			atomic_store(&pool.handle[pick(POOL)], u.al.handle);
+		break;
+	case 4:
+		u.fr.handle = any_handle();
+		u.fr.size = any_size(sizeof(u.fr));
+		req = ACL_VMM_FREE;
+		break;
+	case 5:
+	case 6:
+		u.map.addr = any_addr();
+		u.map.length = pick(4) ? (1 + pick(4)) * PAGE_2M : any_length();
+		u.map.handle = any_handle();
+		u.map.offset = pick(16) ? 0 : rnd();
+		u.map.size = any_size(sizeof(u.map));
+		if (!ioctl(ctx_fd, ACL_VMM_MAP, &u.map))
+			remember(pool.addr, u.map.addr);
+		break;
+	case 7:
+		u.um.addr = any_addr();
+		u.um.size = any_size(sizeof(u.um));
+		req = ACL_VMM_UNMAP;
+		break;
+	case 8:
+		u.q.addr = any_addr();
+		u.q.length = any_length();
+		u.q.flags = pick(2) ? ACL_VMM_QUERY_RANGE : (uint32_t)pick(3);
+		u.q.size = any_size(sizeof(u.q));
+		req = ACL_VMM_QUERY;
+		break;
+	case 9:
+		snprintf(node, sizeof(node), "/dev/acl_vmm%d", (int)pick(3));
+		u.at.fd = pick(4) ? open(node, O_RDWR | O_CLOEXEC) : (int)pick(64) - 1;
+		u.at.size = any_size(sizeof(u.at));
+		ioctl(ctx_fd, ACL_VMM_ATTACH, &u.at);
+		if (u.at.fd > 2)
+			close(u.at.fd);
+		break;
+	case 10:
+		u.ex.handle = any_handle();
+		u.ex.flags = (uint32_t)pick(3);
+		u.ex.size = any_size(sizeof(u.ex));
+		if (!ioctl(ctx_fd, ACL_VMM_EXPORT, &u.ex))
+			remember(pool.share, u.ex.share);
+		break;
+	case 11:
+		u.sp.share = pick(4) ? atomic_load(&pool.share[pick(POOL)]) : rnd();
+		u.sp.pids = pick(8) ? (uintptr_t)pids : rnd();
+		u.sp.count = pick(8) ? 1 + (uint32_t)pick(4) : (uint32_t)rnd();
+		u.sp.size = any_size(sizeof(u.sp));
+		req = ACL_VMM_SET_PIDS;
+		break;
+	case 12:
+		u.im.share = pick(4) ? atomic_load(&pool.share[pick(POOL)]) : rnd();
+		u.im.device = (uint32_t)pick(3);
+		u.im.size = any_size(sizeof(u.im));
+		if (!ioctl(ctx_fd, ACL_VMM_IMPORT, &u.im))
+			atomic_store(&pool.handle[pick(POOL)], u.im.handle);
+		break;
+	case 13:
+		u.db.handle = any_handle();
+		u.db.size = any_size(sizeof(u.db));
+		if (!ioctl(ctx_fd, ACL_VMM_EXPORT_DMABUF, &u.db)) {
+			int old = atomic_exchange(&pool.dmabuf[pick(POOL)], u.db.fd);
+
+			if (old > 2)
+				close(old);
+		}
+		break;
+	case 14:
+		u.db.fd = pick(4) ? atomic_load(&pool.dmabuf[pick(POOL)]) : (int)pick(64);
+		u.db.size = any_size(sizeof(u.db));
+		if (!ioctl(ctx_fd, ACL_VMM_IMPORT_DMABUF, &u.db))
+			atomic_store(&pool.handle[pick(POOL)], u.db.handle);
+		break;
+	case 15:
+		touch();
+		break;
+	case 16: {
+		uint64_t a = any_addr(), len = pick(2) ? PAGE_2M : atomic_load(&pool.len[pick(POOL)]);
+
+		switch (pick(5)) {
+		case 0: munmap((void *)(uintptr_t)a, len); break;
+		case 1: mprotect((void *)(uintptr_t)a, len, (int)pick(8)); break;
+		case 2: madvise((void *)(uintptr_t)a, len, pick(2) ? MADV_DONTNEED : MADV_DOFORK); break;
+		case 3: mremap((void *)(uintptr_t)a, len, len * 2, MREMAP_MAYMOVE); break;
+		default: mmap((void *)(uintptr_t)a, PAGE_2M, PROT_READ, MAP_PRIVATE |
+			       MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		}
+		break;
+	}
+	case 17:
+		if (!pick(16)) {
+			/* A child using the inherited descriptor, then dying. */
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				struct acl_vmm_reserve r = { .size = sizeof(r), .length = PAGE_2M };
+
+				ioctl(ctx_fd, ACL_VMM_RESERVE, &r);
+				if (!pick(2))
+					*(volatile char *)(uintptr_t)any_addr() = 1;
+				_exit(0);
+			}
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+		}
+		break;
+	case 18:
+		if (!pick(64)) {
+			struct acl_vmm_reset r = { .size = sizeof(r) };
+
+			ioctl(ctx_fd, ACL_VMM_RESET, &r);
+		}
+		break;
+	case 19:
+		/* Any command number, any type byte, any direction and size. */
+		req = pick(2) ? _IO(ACL_VMM_TYPE, (unsigned long)pick(256)) : (unsigned long)rnd();
+		*(uint32_t *)u.raw = (uint32_t)pick(160);
+		break;
+	case 20:
+		u.di.device = (uint32_t)pick(4);
+		u.di.size = any_size(sizeof(u.di));
+		req = pick(2) ? ACL_VMM_DEVICE_INFO : ACL_VMM_GET_TGID;
+		break;
+	default:
+		u.info.size = any_size(sizeof(u.info));
+		req = ACL_VMM_GET_INFO;
+		break;
+	}
+	if (req) {
+		/* Sometimes a pointer that is not one. */
+		void *arg = pick(32) ? (void *)&u : (void *)(uintptr_t)any_addr();
+
+		ret = ioctl(ctx_fd, req, arg);
+		(void)ret;
+	}
+	atomic_fetch_add(counter, 1);
+}
+
+static void *thread_main(void *arg)
+{
+	rng = (uintptr_t)arg * 0x9e3779b97f4a7c15ULL + (uint64_t)getpid();
+	while (now() < deadline)
+		one_op();
+	return NULL;
+}
+
+static void worker(uint64_t seed)
+{
+	struct sigaction sa = { .sa_handler = touch_handler, .sa_flags = SA_NODEFER };
+	pthread_t t[THREADS];
+	uintptr_t i;
+
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	ctx_fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	if (ctx_fd < 0)
+		_exit(1);
+	rng = seed;
+	for (i = 0; i < 2; i++) {
+		struct acl_vmm_attach at = { .size = sizeof(at) };
+		char node[32];
+
+		snprintf(node, sizeof(node), "/dev/acl_vmm%lu", (unsigned long)i);
+		at.fd = open(node, O_RDWR | O_CLOEXEC);
+		ioctl(ctx_fd, ACL_VMM_ATTACH, &at);
+		close(at.fd);
+	}
+	for (i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, thread_main, (void *)(seed + i + 1));
+	for (i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	_exit(0);	/* everything is left for exit to free */
+}
+
+static uint64_t used(int dev)
+{
+	struct acl_vmm_device_info info = { .size = sizeof(info), .device = (uint32_t)dev };
+	struct acl_vmm_attach at = { .size = sizeof(at) };
+	int fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	char node[32];
+	uint64_t v = UINT64_MAX;
+
+	snprintf(node, sizeof(node), "/dev/acl_vmm%d", dev);
+	at.fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && at.fd >= 0 && !ioctl(fd, ACL_VMM_ATTACH, &at) &&
+	    !ioctl(fd, ACL_VMM_DEVICE_INFO, &info))
+		v = info.used;
+	close(at.fd);
+	close(fd);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	const char *env_s = getenv("ACL_VMM_FUZZ_SECONDS"), *env_seed = getenv("ACL_VMM_FUZZ_SEED");
+	double seconds = argc > 1 ? atof(argv[1]) : env_s ? atof(env_s) : 15;
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) :
+			env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL);
+	uint64_t used0[2] = { used(0), used(1) };
+	double end = now() + seconds;
+	long rounds = 0, killed = 0;
+
+	counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (counter == MAP_FAILED)
+		return 1;
+	rng = seed | 1;
+	printf("# fuzz_ioctl: %.0f s, seed %#llx\n", seconds, (unsigned long long)seed);
+	fflush(stdout);
+	/* Rounds of workers, some killed before their end. */
+	while (now() < end) {
+		pid_t pids[WORKERS];
+		int w;
+
+		deadline = now() + 1 + pick(3);
+		if (deadline > end)
+			deadline = end;
+		for (w = 0; w < WORKERS; w++) {
+			pids[w] = fork();
+			if (pids[w] == 0)
+				worker(seed + (uint64_t)rounds * 131 + (uint64_t)w * 7919);
+		}
+		usleep((useconds_t)pick(1500000));
+		for (w = 0; w < WORKERS; w++) {
+			if (!pick(3)) {
+				kill(pids[w], SIGKILL);
+				killed++;
+			}
+			waitpid(pids[w], NULL, 0);
+		}
+		rounds++;
+	}
+	printf("# stat: ioctls_fuzzed=%ld\n", atomic_load(counter));
+	printf("# fuzz_ioctl: %ld rounds of %d processes x %d threads, %ld killed mid-way\n",
+	       rounds, WORKERS, THREADS, killed);
+	if (used(0) != used0[0] || used(1) != used0[1]) {
+		printf("# fuzz_ioctl: device memory leaked: %llu and %llu bytes\n",
+		       (unsigned long long)(used(0) - used0[0]),
+		       (unsigned long long)(used(1) - used0[1]));
+		return 1;
+	}
+	return 0;
+}
