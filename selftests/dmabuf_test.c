@@ -219,8 +219,8 @@ static int open_vgem(void)
 	char name[16], path[32];
 	int i, fd;
 
-	if (system("modprobe vgem 2>/dev/null"))
-		return -1;
+	/* A module on Debian's kernel, built in on the debug kernel. */
+	i = system("modprobe vgem 2>/dev/null");
 	for (i = 0; i < 16; i++) {
 		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
 

@@ -37,6 +37,9 @@ static bool fail_nth_setup(void)
 	write_text("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
 	write_text("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N");
 	write_text("/sys/kernel/debug/fail_page_alloc/min-order", "0");
+	/* Injected failures are expected: no stack trace for each. */
+	write_text("/sys/kernel/debug/failslab/verbose", "0");
+	write_text("/sys/kernel/debug/fail_page_alloc/verbose", "0");
 	return true;
 }
 
