@@ -88,8 +88,12 @@ static int step_raw(struct raw *r, int step)
 
 	switch (step) {
 	case 0:
+		if (r->fd > 0)
+			close(r->fd);	/* a retry after the attach failed */
 		r->fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
-		return r->fd < 0 ? -errno : attach_device(r->fd, 0);
+		if (r->fd < 0)
+			return -errno;
+		return attach_device(r->fd, 0);
 	case 1:
 		ret = ioctl(r->fd, ACL_VMM_RESERVE, &res);
 		r->va = res.addr;
@@ -160,46 +164,54 @@ static int step_raw(struct raw *r, int step)
 	return ret ? -errno : 0;
 }
 
-TEST(raw_ioctls)
+/*
+ * What a sweep runs: @step runs step @i of the sequence on @state and
+ * returns 0, 1 past the last step, or the error of a failed call; an
+ * injected failure must give @injected_error; @cleanup ends the sequence.
+ */
+struct sweep_ops {
+	const char *name;
+	int (*step)(void *state, int i);
+	void (*cleanup)(void *state);
+	int injected_error;
+	size_t state_size;
+};
+
+static void sweep(struct __test_metadata *_metadata, const struct sweep_ops *ops)
 {
 	uint64_t used0 = device_used_raw(0);
-	unsigned int n;
+	char state[256];
 	int injected = 0;
+	unsigned int n;
 
-	if (!fail_nth_setup())
-		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION): run on the debug kernel");
 	for (n = 1; n < 100000; n++) {
-		struct raw r = { .fd = -1, .dmabuf = -1 };
-		int step, ret = 0, failed_at = -1;
+		int step, ret, failed_at = -1;
 		bool fired;
 
+		memset(state, 0, sizeof(state));
 		fail_nth_set(n);
-		for (step = 0; (ret = step_raw(&r, step)) <= 0 && ret == 0; step++)
+		for (step = 0; (ret = ops->step(state, step)) == 0; step++)
 			;
 		fired = fail_nth_fired();
-		if (ret < 0) {
+		if (ret != 1) {
 			failed_at = step;
 			/* A clean error: only the allocation can have failed. */
-			EXPECT_EQ(-ENOMEM, ret) {
-				TH_LOG("n=%u step %d: %s", n, step, strerror(-ret));
+			EXPECT_EQ(ops->injected_error, ret) {
+				TH_LOG("%s, n=%u, step %d: error %d", ops->name, n, step, ret);
 			}
 			EXPECT_TRUE(fired);
 			/* The state is as before: the same step, and the rest, succeed. */
-			for (; (ret = step_raw(&r, step)) == 0; step++)
+			for (; (ret = ops->step(state, step)) == 0; step++)
 				;
 			EXPECT_EQ(1, ret) {
-				TH_LOG("n=%u: after a failure at step %d, step %d: %s",
-				       n, failed_at, step, strerror(-ret));
+				TH_LOG("%s, n=%u: after a failure at step %d, step %d: error %d",
+				       ops->name, n, failed_at, step, ret);
 			}
 		}
-		if (r.fd >= 0) {
-			struct acl_vmm_reset reset = { .size = sizeof(reset) };
-
-			ioctl(r.fd, ACL_VMM_RESET, &reset);
-			close(r.fd);
-		}
+		ops->cleanup(state);
 		EXPECT_EQ(used0, device_used_raw(0)) {
-			TH_LOG("n=%u: device memory leaked (failure at step %d)", n, failed_at);
+			TH_LOG("%s, n=%u: device memory leaked (failure at step %d)",
+			       ops->name, n, failed_at);
 		}
 		if (!fired)
 			break;		/* no allocation left to fail */
@@ -207,14 +219,55 @@ TEST(raw_ioctls)
 		if (_metadata->passed == 0)
 			break;
 	}
-	TH_LOG("raw ioctls: %d allocation failures injected", injected);
+	TH_LOG("%s: %d allocation failures injected", ops->name, injected);
 	printf("# stat: faults_injected=%d\n", injected);
 	fflush(stdout);
 }
 
-/* The library's calls, as a program makes them, failing anywhere. */
-static aclError step_lib(int step, void **va, aclrtDrvMemHandle *h)
+static int raw_step(void *state, int i)
 {
+	struct raw *r = state;
+
+	if (i == 0)
+		r->dmabuf = -1;
+	return step_raw(r, i);
+}
+
+static void raw_cleanup(void *state)
+{
+	struct acl_vmm_reset reset = { .size = sizeof(reset) };
+	struct raw *r = state;
+
+	if (r->fd > 0) {
+		ioctl(r->fd, ACL_VMM_RESET, &reset);
+		close(r->fd);
+	}
+}
+
+TEST(raw_ioctls)
+{
+	static const struct sweep_ops ops = {
+		.name = "raw ioctls", .step = raw_step, .cleanup = raw_cleanup,
+		.injected_error = -ENOMEM, .state_size = sizeof(struct raw),
+	};
+
+	if (!fail_nth_setup())
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION): run on the debug kernel");
+	_Static_assert(sizeof(struct raw) <= 256, "sweep state");
+	sweep(_metadata, &ops);
+}
+
+/* The library's calls, as a program makes them, failing anywhere. */
+struct lib {
+	void *va;
+	aclrtDrvMemHandle h;
+};
+
+static int lib_step(void *state, int step)
+{
+	struct lib *l = state;
+	void **va = &l->va;
+	aclrtDrvMemHandle *h = &l->h;
 	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
 	char buf[64] = "fail-nth";
 
@@ -229,53 +282,29 @@ static aclError step_lib(int step, void **va, aclrtDrvMemHandle *h)
 	case 7: return aclrtFreePhysical(*h);
 	case 8: return aclrtReleaseMemAddress(*va);
 	case 9: return aclFinalize();
-	default: return -1;
+	default: return 1;
 	}
+}
+
+/* Whatever the sequence left initialized. */
+static void lib_cleanup(void *state)
+{
+	(void)state;
+	while (aclFinalize() == ACL_SUCCESS)
+		;
 }
 
 TEST(library_calls)
 {
-	uint64_t used0 = device_used_raw(0);
-	unsigned int n;
-	int injected = 0;
+	static const struct sweep_ops ops = {
+		.name = "library calls", .step = lib_step, .cleanup = lib_cleanup,
+		.injected_error = ACL_ERROR_RT_MEMORY_ALLOCATION,
+		.state_size = sizeof(struct lib),
+	};
 
 	if (!fail_nth_setup())
 		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION): run on the debug kernel");
-	for (n = 1; n < 100000; n++) {
-		aclrtDrvMemHandle h = NULL;
-		void *va = NULL;
-		aclError ret;
-		int step;
-		bool fired;
-
-		fail_nth_set(n);
-		for (step = 0; (ret = step_lib(step, &va, &h)) == ACL_SUCCESS; step++)
-			;
-		fired = fail_nth_fired();
-		if (ret != -1) {
-			EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION, ret) {
-				TH_LOG("n=%u step %d", n, step);
-			}
-			for (; (ret = step_lib(step, &va, &h)) == ACL_SUCCESS; step++)
-				;
-			EXPECT_EQ(-1, ret) {
-				TH_LOG("n=%u: step %d failed after the retry: %d %s", n, step,
-				       ret, acl_msg());
-			}
-		}
-		/* Whatever the sequence left initialized. */
-		while (aclFinalize() == ACL_SUCCESS)
-			;
-		EXPECT_EQ(used0, device_used_raw(0));
-		if (!fired)
-			break;
-		injected++;
-		if (_metadata->passed == 0)
-			break;
-	}
-	TH_LOG("library calls: %d allocation failures injected", injected);
-	printf("# stat: faults_injected=%d\n", injected);
-	fflush(stdout);
+	sweep(_metadata, &ops);
 }
 
 TEST_HARNESS_MAIN

@@ -367,6 +367,34 @@ static long read_key(const char *path, const char *key)
 }
 
 /*
+ * A fresh memory cgroup at @cg limited to @max; false where there is no
+ * writable cgroup2 hierarchy with the memory controller.
+ */
+static bool memcg_create(const char *cg, const char *max)
+{
+	char path[128];
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) ||
+	    write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		return false;
+	rmdir(cg);
+	if (mkdir(cg, 0755))
+		return false;
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	return !write_file(path, max);
+}
+
+/* Move the calling process into cgroup @cg; 0 or -1. */
+static int memcg_enter(const char *cg)
+{
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return write_file(path, pid);
+}
+
+/*
  * Physical memory is charged to the allocating process's memory cgroup;
  * over its limit the allocation fails with 207001 and the OOM killer
  * is never invoked.
@@ -374,17 +402,12 @@ static long read_key(const char *path, const char *key)
 TEST_F(proc, memcg_charged_no_oom_kill)
 {
 	const char *cg = "/sys/fs/cgroup/acl-vmm-test";
-	char path[128], buf[16];
+	char path[128];
 	int status;
 	pid_t pid;
 
-	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) ||
-	    write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+	if (!memcg_create(cg, "96M"))
 		SKIP(return, "no writable cgroup2 hierarchy with the memory controller");
-	rmdir(cg);
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	ASSERT_EQ(0, write_file(path, "96M"));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -392,9 +415,7 @@ TEST_F(proc, memcg_charged_no_oom_kill)
 		aclrtDrvMemHandle h, big;
 		long before, after;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		snprintf(buf, sizeof(buf), "%d", getpid());
-		if (write_file(path, buf))
+		if (memcg_enter(cg))
 			_exit(10);
 		if (aclInit(NULL))
 			_exit(11);
@@ -489,17 +510,12 @@ TEST_F(proc, memcg_pressure_while_mapping)
 {
 	const char *cg = "/sys/fs/cgroup/acl-vmm-pressure";
 	uint64_t used0 = device_used_raw(0);
-	char path[128], buf[16];
+	char path[128];
 	int status;
 	pid_t pid;
 
-	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) ||
-	    write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+	if (!memcg_create(cg, "48M"))
 		SKIP(return, "no writable cgroup2 hierarchy with the memory controller");
-	rmdir(cg);
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	ASSERT_EQ(0, write_file(path, "48M"));
 	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
 	write_file(path, "0");
 	pid = fork();
@@ -510,9 +526,7 @@ TEST_F(proc, memcg_pressure_while_mapping)
 		aclrtDrvMemHandle h;
 		char *va, *hog;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		snprintf(buf, sizeof(buf), "%d", getpid());
-		if (write_file(path, buf) || aclInit(NULL) ||
+		if (memcg_enter(cg) || aclInit(NULL) ||
 		    aclrtReserveMemAddress((void **)&va, 8 * PAGE_2M, 0, NULL, 0))
 			_exit(10);
 		hog = malloc(44 << 20);
