@@ -307,21 +307,32 @@ TEST_F(share, gone_after_last_holder)
  * dies at @step: 0 after exporting, 1 after whitelisting, 2 after the
  * parent imported.
  */
-static int dying_exporter(struct peer *p, uint64_t step)
+/*
+ * In an exporter child: 4 MiB of device 0, mapped, filled from @seed and
+ * exported. Returns 0 or the step that failed.
+ */
+static int export_filled(uint64_t seed, uint64_t *share)
 {
 	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
 	aclrtDrvMemHandle h;
-	uint64_t share;
-	int32_t parent = getppid();
 	char *va;
 
 	if (aclInit(NULL) || aclrtMallocPhysical(&h, 2 * PAGE_2M, &prop, 0) ||
 	    aclrtReserveMemAddress((void **)&va, 2 * PAGE_2M, 0, NULL, 0) ||
 	    aclrtMapMem(va, 2 * PAGE_2M, 0, h, 0))
 		return 1;
-	fill_pattern(va, 2 * PAGE_2M, 555);
-	if (aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share))
-		return 2;
+	fill_pattern(va, 2 * PAGE_2M, seed);
+	return aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, share) ? 2 : 0;
+}
+
+static int dying_exporter(struct peer *p, uint64_t step)
+{
+	int32_t parent = getppid();
+	uint64_t share;
+	int ret = export_filled(555, &share);
+
+	if (ret)
+		return ret;
 	if (step >= 1 && aclrtMemSetPidToShareableHandle(share, &parent, 1))
 		return 3;
 	if (peer_send(p, true, share))
@@ -401,20 +412,14 @@ static int late_importer(struct peer *p, uint64_t arg)
 /* An exporter that whitelists its parent and process @late, then dies. */
 static int whitelisting_exporter(struct peer *p, uint64_t late)
 {
-	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
 	int32_t pids[2] = { getppid(), (int32_t)late };
-	aclrtDrvMemHandle h;
 	uint64_t share;
-	char *va;
+	int ret = export_filled(999, &share);
 
-	if (aclInit(NULL) || aclrtMallocPhysical(&h, 2 * PAGE_2M, &prop, 0) ||
-	    aclrtReserveMemAddress((void **)&va, 2 * PAGE_2M, 0, NULL, 0) ||
-	    aclrtMapMem(va, 2 * PAGE_2M, 0, h, 0))
-		return 1;
-	fill_pattern(va, 2 * PAGE_2M, 999);
-	if (aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share) ||
-	    aclrtMemSetPidToShareableHandle(share, pids, 2) || peer_send(p, true, share))
-		return 2;
+	if (ret)
+		return ret;
+	if (aclrtMemSetPidToShareableHandle(share, pids, 2) || peer_send(p, true, share))
+		return 3;
 	peer_recv(p, true);
 	_exit(0);
 }
