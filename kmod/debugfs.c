@@ -30,16 +30,6 @@ static struct acl_vmm_device *acl_vmm_dev_of(struct device *dev)
 	return container_of(misc, struct acl_vmm_device, misc);
 }
 
-static u64 acl_vmm_device_used(struct acl_vmm_device *d)
-{
-	u64 used;
-
-	spin_lock(&d->lock);
-	used = d->used;
-	spin_unlock(&d->lock);
-	return used;
-}
-
 static ssize_t capacity_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {

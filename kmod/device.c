@@ -126,6 +126,22 @@ void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes)
 }
 
 /**
+ * acl_vmm_device_used() - bytes of a device's capacity allocated
+ * @dev: the device
+ *
+ * Return: the usage, read under the device's lock.
+ */
+u64 acl_vmm_device_used(struct acl_vmm_device *dev)
+{
+	u64 used;
+
+	spin_lock(&dev->lock);
+	used = dev->used;
+	spin_unlock(&dev->lock);
+	return used;
+}
+
+/**
  * acl_vmm_ctx_device() - a device the context may use
  * @ctx: the context
  * @index: the device's index
@@ -206,8 +222,6 @@ int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd)
 	if (!dev)
 		return -ENODEV;
 	cmd->capacity = dev->capacity;
-	spin_lock(&dev->lock);
-	cmd->used = dev->used;
-	spin_unlock(&dev->lock);
+	cmd->used = acl_vmm_device_used(dev);
 	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 }
