@@ -30,6 +30,13 @@
  *     a reservation, whose fault handler takes it);
  *  4. acl_vmm_device.lock protects a device's usage counter.
  *
+ * Streams (struct acl_vmm_stream, stream.c) and events (struct
+ * acl_vmm_event, event.c) live in xarrays of their own and have locks of
+ * their own, taken after all of the above (see their DOC sections); the
+ * engine's mirror lock (acl_vmm_stream.mirror_lock) is innermost: the
+ * mmu notifier takes it under the mm's own locks, so nothing that may
+ * allocate memory or fault is done while it is held.
+ *
  * Lifetimes: a reservation's VMA holds a reference to the file, so the
  * file (and the context) outlives every reservation; a mapping holds its
  * handle; a handle holds its memory; memory returns to its device when its
@@ -40,14 +47,19 @@
 #ifndef ACL_VMM_H
 #define ACL_VMM_H
 
+#include <linux/dma-fence.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <uapi/linux/acl_vmm.h>
 
@@ -281,6 +293,10 @@ struct acl_vmm_mapping {
  *           context's VMAs only, so that unmap_mapping_range() on it zaps
  *           this context's pages and nobody else's. File offsets are the
  *           device VAs themselves.
+ * @streams: streams (struct acl_vmm_stream) by id, each holding one
+ *           reference; under its own lock
+ * @events: events (struct acl_vmm_event) by id, each holding one
+ *          reference; under its own lock
  */
 struct acl_vmm_ctx {
 	struct acl_vmm *vmm;
@@ -299,6 +315,166 @@ struct acl_vmm_ctx {
 	char comm[TASK_COMM_LEN];
 	struct dentry *debugfs;
 	struct address_space mapping;
+	struct xarray streams;
+	struct xarray events;
+};
+
+/**
+ * enum acl_vmm_work_type - what a piece of stream work does
+ * @ACL_VMM_WORK_COPY: copy acl_vmm_work.length bytes from .src to .dst
+ * @ACL_VMM_WORK_MEMSET: fill acl_vmm_work.length bytes at .dst with .value
+ * @ACL_VMM_WORK_RECORD: signal acl_vmm_work.fence (an event's record)
+ * @ACL_VMM_WORK_WAIT: hold the stream until acl_vmm_work.fence signals
+ */
+enum acl_vmm_work_type {
+	ACL_VMM_WORK_COPY,
+	ACL_VMM_WORK_MEMSET,
+	ACL_VMM_WORK_RECORD,
+	ACL_VMM_WORK_WAIT,
+};
+
+/**
+ * struct acl_vmm_fence - the fence of one event record
+ * @base: the fence, signalled when its stream reaches the record
+ * @lock: the fence's lock (a fence may outlive its stream)
+ * @reached: CLOCK_MONOTONIC time it was reached, written before @base
+ *           is signalled
+ */
+struct acl_vmm_fence {
+	struct dma_fence base;
+	spinlock_t lock; /* the fence's own */
+	ktime_t reached;
+};
+
+/**
+ * struct acl_vmm_work - one piece of work queued on a stream
+ * @node: in acl_vmm_stream.queue; under acl_vmm_stream.lock
+ * @kref: one reference for the queue, one for a submitter waiting for it
+ * @stream: the stream it is queued on
+ * @type: an enum acl_vmm_work_type
+ * @flags: ACL_VMM_WORK_* flags of the submission
+ * @cmd: the ACL_VMM_CMD_* that queued it, for error reports
+ * @dst: first address written (COPY, MEMSET)
+ * @src: first address read (COPY)
+ * @length: bytes (COPY, MEMSET)
+ * @value: the byte written (MEMSET)
+ * @fence: RECORD: the fence it signals; WAIT: the fence it waits for; a
+ *         reference is held
+ * @cb: WAIT: wakes the stream when @fence signals; armed by the worker
+ * @cb_armed: @cb is installed on @fence; only the stream's worker and its
+ *            teardown (with the worker stopped) touch it
+ * @done: the work ended; under acl_vmm_stream.lock
+ * @error: its result once @done: 0 or a negative errno
+ * @fault_addr: with -EFAULT, the first address of the range not reached
+ */
+struct acl_vmm_work {
+	struct list_head node;
+	struct kref kref;
+	struct acl_vmm_stream *stream;
+	enum acl_vmm_work_type type;
+	u32 flags;
+	u32 cmd;
+	u64 dst;
+	u64 src;
+	u64 length;
+	u8 value;
+	struct dma_fence *fence;
+	struct dma_fence_cb cb;
+	bool cb_armed;
+	bool done;
+	int error;
+	u64 fault_addr;
+};
+
+/**
+ * struct acl_vmm_mirror - a range of the process mirrored for running work
+ * @notifier: the interval notifier over the range, inserted while a copy
+ *            or memset uses it
+ * @stream: the stream whose work uses it
+ */
+struct acl_vmm_mirror {
+	struct mmu_interval_notifier notifier;
+	struct acl_vmm_stream *stream;
+};
+
+/* The two ranges a copy mirrors, and the pages of one window of each. */
+enum {
+	ACL_VMM_MIRROR_DST,
+	ACL_VMM_MIRROR_SRC,
+	ACL_VMM_MIRRORS,
+};
+
+#define ACL_VMM_ENGINE_WINDOW SZ_2M
+#define ACL_VMM_ENGINE_WINDOW_PAGES ((ACL_VMM_ENGINE_WINDOW >> PAGE_SHIFT) + 1)
+
+/**
+ * struct acl_vmm_stream - a queue of work a device runs in order
+ * @id: its id in acl_vmm_ctx.streams
+ * @device: the device it belongs to
+ * @priority: the priority it was created with, for inspection
+ * @ctx: the context; it outlives the stream
+ * @kref: one reference for the id, one for each ioctl using the stream
+ * @run: the work item that runs the queue, on the engine's workqueue
+ * @lock: protects @queue, @depth, @submitted, @ended, @error,
+ *        @fault_addr, @fault_cmd, @closed, @fence_seqno and every queued
+ *        work's @done, @error
+ * @queue: the work not ended yet, in submission order; the head is the
+ *         one running
+ * @depth: number of entries in @queue
+ * @submitted: pieces of work ever queued
+ * @ended: pieces of work ever ended (a prefix of @submitted)
+ * @error: the first failure since the last synchronize, or 0
+ * @fault_addr: with @error -EFAULT, where
+ * @fault_cmd: the ACL_VMM_CMD_* of the work that failed
+ * @closed: the stream is destroyed: no more work is accepted
+ * @dying: the stream is being torn down: the worker stops at once
+ * @waitq: woken when work ends (synchronize, destroy, room in @queue)
+ * @fence_context: the dma-fence timeline of its records
+ * @fence_seqno: the sequence number of its last record
+ * @mirror_lock: held by the worker while it touches the pages of a
+ *               window, and by the mirror's invalidation: a range
+ *               invalidated (unmapped, freed, migrated) is never touched
+ *               after its invalidation returns
+ * @mirror: the ranges mirrored for the running copy or memset
+ * @pfns: the pages of the current window of each range
+ */
+struct acl_vmm_stream {
+	u32 id;
+	u32 device;
+	u32 priority;
+	struct acl_vmm_ctx *ctx;
+	struct kref kref;
+	struct work_struct run;
+	spinlock_t lock; /* protects the queue and the counters */
+	struct list_head queue;
+	unsigned int depth;
+	u64 submitted;
+	u64 ended;
+	int error;
+	u64 fault_addr;
+	u32 fault_cmd;
+	bool closed;
+	bool dying;
+	wait_queue_head_t waitq;
+	u64 fence_context;
+	u64 fence_seqno;
+	struct mutex mirror_lock; /* excludes invalidation from page access */
+	struct acl_vmm_mirror mirror[ACL_VMM_MIRRORS];
+	unsigned long *pfns[ACL_VMM_MIRRORS];
+};
+
+/**
+ * struct acl_vmm_event - a point in a stream that others can wait for
+ * @id: its id in acl_vmm_ctx.events
+ * @kref: one reference for the id, one for each ioctl using the event
+ * @lock: protects @last
+ * @last: the fence of its latest record, or NULL if never recorded
+ */
+struct acl_vmm_event {
+	u32 id;
+	struct kref kref;
+	spinlock_t lock; /* protects @last */
+	struct dma_fence *last;
 };
 
 /**
@@ -369,6 +545,40 @@ bool acl_vmm_vma_is_reservation(struct vm_area_struct *vma);
 int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_reset(struct acl_vmm_ucmd *ucmd);
+
+/* engine.c */
+int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work);
+int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream);
+void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream);
+
+/* stream.c */
+int acl_vmm_engine_init(void);
+void acl_vmm_engine_fini(void);
+void acl_vmm_ctx_streams_init(struct acl_vmm_ctx *ctx);
+void acl_vmm_ctx_streams_destroy(struct acl_vmm_ctx *ctx);
+struct acl_vmm_stream *acl_vmm_stream_get(struct acl_vmm_ctx *ctx, u32 id);
+void acl_vmm_stream_put(struct acl_vmm_stream *stream);
+struct acl_vmm_work *acl_vmm_work_alloc(enum acl_vmm_work_type type, u32 cmd);
+void acl_vmm_work_put(struct acl_vmm_work *work);
+int acl_vmm_stream_queue(struct acl_vmm_stream *stream,
+			 struct acl_vmm_work *work);
+int acl_vmm_ioctl_stream_create(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_stream_destroy(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_device_sync(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_copy(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd);
+
+/* event.c */
+extern const struct dma_fence_ops acl_vmm_fence_ops;
+void acl_vmm_ctx_events_destroy(struct acl_vmm_ctx *ctx);
+void acl_vmm_fence_signal(struct dma_fence *fence, int error);
+int acl_vmm_ioctl_event_create(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_event_destroy(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_event_query(struct acl_vmm_ucmd *ucmd);
 
 /* mapping.c */
 void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);

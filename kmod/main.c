@@ -71,6 +71,15 @@ union acl_vmm_ucmd_buffer {
 	struct acl_vmm_set_pids set_pids;
 	struct acl_vmm_import import;
 	struct acl_vmm_dmabuf dmabuf;
+	struct acl_vmm_stream_create stream_create;
+	struct acl_vmm_stream_destroy stream_destroy;
+	struct acl_vmm_sync sync;
+	struct acl_vmm_copy copy;
+	struct acl_vmm_memset memset;
+	struct acl_vmm_event_create event_create;
+	struct acl_vmm_event_id event_id;
+	struct acl_vmm_event_record event_record;
+	struct acl_vmm_event_query event_query;
 };
 
 /**
@@ -132,6 +141,30 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 			 struct acl_vmm_dmabuf, fd),
 	ACL_VMM_IOCTL_OP(IMPORT_DMABUF, acl_vmm_ioctl_import_dmabuf,
 			 struct acl_vmm_dmabuf, fd),
+	ACL_VMM_IOCTL_OP(STREAM_CREATE, acl_vmm_ioctl_stream_create,
+			 struct acl_vmm_stream_create, __reserved),
+	ACL_VMM_IOCTL_OP(STREAM_DESTROY, acl_vmm_ioctl_stream_destroy,
+			 struct acl_vmm_stream_destroy, __reserved),
+	ACL_VMM_IOCTL_OP(STREAM_SYNC, acl_vmm_ioctl_stream_sync,
+			 struct acl_vmm_sync, __reserved),
+	ACL_VMM_IOCTL_OP(DEVICE_SYNC, acl_vmm_ioctl_device_sync,
+			 struct acl_vmm_sync, __reserved),
+	ACL_VMM_IOCTL_OP(COPY, acl_vmm_ioctl_copy,
+			 struct acl_vmm_copy, fault_addr),
+	ACL_VMM_IOCTL_OP(MEMSET, acl_vmm_ioctl_memset,
+			 struct acl_vmm_memset, fault_addr),
+	ACL_VMM_IOCTL_OP(EVENT_CREATE, acl_vmm_ioctl_event_create,
+			 struct acl_vmm_event_create, __reserved),
+	ACL_VMM_IOCTL_OP(EVENT_DESTROY, acl_vmm_ioctl_event_destroy,
+			 struct acl_vmm_event_id, __reserved),
+	ACL_VMM_IOCTL_OP(EVENT_RECORD, acl_vmm_ioctl_event_record,
+			 struct acl_vmm_event_record, stream),
+	ACL_VMM_IOCTL_OP(EVENT_WAIT, acl_vmm_ioctl_event_wait,
+			 struct acl_vmm_event_record, stream),
+	ACL_VMM_IOCTL_OP(EVENT_SYNC, acl_vmm_ioctl_event_sync,
+			 struct acl_vmm_event_id, __reserved),
+	ACL_VMM_IOCTL_OP(EVENT_QUERY, acl_vmm_ioctl_event_query,
+			 struct acl_vmm_event_query, timestamp_ns),
 };
 
 static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -186,6 +219,7 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&ctx->lock);
 	acl_vmm_vaspace_init(&ctx->vs);
 	xa_init_flags(&ctx->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	acl_vmm_ctx_streams_init(ctx);
 	ctx->next_va = ACL_VMM_VA_START;
 	address_space_init_once(&ctx->mapping);
 	ctx->mapping.host = inode;	/* read-ahead state and bdi look there */
@@ -203,6 +237,9 @@ static int acl_vmm_fops_release(struct inode *inode, struct file *filp)
 	/* Every reservation's VMA held the file: they are all gone. */
 	WARN_ON(!acl_vmm_vaspace_empty(&ctx->vs));
 	WARN_ON(mapping_mapped(&ctx->mapping));
+	/* Work still queued is cancelled; its fences are signalled. */
+	acl_vmm_ctx_streams_destroy(ctx);
+	acl_vmm_ctx_events_destroy(ctx);
 	acl_vmm_handles_destroy(ctx);
 	xa_destroy(&ctx->handles);
 	mutex_destroy(&ctx->lock);
@@ -247,6 +284,9 @@ static int __init acl_vmm_init(void)
 		acl_vmm_default_device_bytes(num_devices);
 	bytes = round_down(bytes, ACL_VMM_CHUNK_SIZE);
 
+	ret = acl_vmm_engine_init();
+	if (ret)
+		return ret;
 	acl_vmm_shares_init(&acl_vmm);
 	acl_vmm_debugfs_init(&acl_vmm);
 	ret = acl_vmm_devices_init(&acl_vmm, num_devices, bytes);
@@ -270,6 +310,7 @@ err_devices_fini:
 err_debugfs_fini:
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
+	acl_vmm_engine_fini();
 	return ret;
 }
 
@@ -279,6 +320,7 @@ static void __exit acl_vmm_exit(void)
 	acl_vmm_devices_fini(&acl_vmm);
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
+	acl_vmm_engine_fini();
 }
 
 module_init(acl_vmm_init);

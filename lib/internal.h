@@ -36,6 +36,12 @@ enum acl_vmm_op {
 	ACL_VMM_OP_EXPORT,
 	ACL_VMM_OP_SET_PIDS,
 	ACL_VMM_OP_IMPORT,
+	ACL_VMM_OP_STREAM_CREATE,
+	ACL_VMM_OP_STREAM,
+	ACL_VMM_OP_SUBMIT,
+	ACL_VMM_OP_WORK,
+	ACL_VMM_OP_EVENT_CREATE,
+	ACL_VMM_OP_EVENT,
 };
 
 /* errors.c */
@@ -52,6 +58,21 @@ aclError acl_vmm_current_device(const char *api, int32_t *device);
 aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device);
 uint32_t acl_vmm_phys_device(int32_t device);
 int acl_vmm_ioctl(unsigned long request, void *arg);
+aclError acl_vmm_default_stream(const char *api, bool create, uint32_t *id);
+
+/* stream.c */
+aclError acl_vmm_stream_id(const char *api, aclrtStream stream, bool create,
+			   uint32_t *id);
+uint32_t acl_vmm_stream_create_raw(int32_t device, uint32_t priority, int *err);
+void acl_vmm_stream_destroy_raw(uint32_t id);
+aclError acl_vmm_work_result(const char *api, int error, uint64_t fault_addr,
+			     uint32_t cmd);
+
+/* memory.c */
+aclError acl_vmm_copy_args(const char *api, void *dst, size_t destMax,
+			   const void *src, size_t count, aclrtMemcpyKind kind);
+aclError acl_vmm_memset_args(const char *api, void *devPtr, size_t maxCount,
+			     size_t count);
 
 /* physical.c */
 aclError acl_vmm_check_prop(const char *api, const aclrtPhysicalMemProp *prop);

@@ -8,9 +8,10 @@
  * once, so that its memory goes with the mapping. aclrtFree asks the
  * kernel what the pointer is, so the library keeps no table of blocks.
  *
- * Device memory is the process's own memory (shared virtual memory), so
- * synchronous copies run on the CPU, after the kernel has confirmed that
- * the device side of the copy is mapped device memory.
+ * Copies and memsets with a device side run on the device's engine, on
+ * the current context's default stream, after the kernel has confirmed
+ * that the device side is mapped device memory; the synchronous calls
+ * wait for their own work. A host-to-host copy runs on the CPU.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -176,14 +177,16 @@ aclError aclrtFree(void *devPtr)
 	return ACL_SUCCESS;
 }
 
-aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count,
-		     aclrtMemcpyKind kind)
+/*
+ * The checks aclrtMemcpy and aclrtMemcpyAsync share: arguments, then the
+ * device side of the copy, which the kind names, must be mapped device
+ * memory (ACL_MEMCPY_DEFAULT: any addresses).
+ */
+aclError acl_vmm_copy_args(const char *api, void *dst, size_t destMax,
+			   const void *src, size_t count, aclrtMemcpyKind kind)
 {
-	static const char api[] = "aclrtMemcpy";
 	aclError ret;
 
-	if (!count)
-		return ACL_SUCCESS;
 	if (!dst || !src)
 		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
 				    api, !dst ? "dst" : "src");
@@ -211,13 +214,46 @@ aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count,
 		if (ret)
 			return ret;
 	}
-	memmove(dst, src, count);
 	return ACL_SUCCESS;
 }
 
-aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count)
+aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count,
+		     aclrtMemcpyKind kind)
 {
-	static const char api[] = "aclrtMemset";
+	static const char api[] = "aclrtMemcpy";
+	struct acl_vmm_copy cmd = { .size = sizeof(cmd) };
+	aclError ret;
+	int err;
+
+	if (!count)
+		return ACL_SUCCESS;
+	ret = acl_vmm_copy_args(api, dst, destMax, src, count, kind);
+	if (ret)
+		return ret;
+	if (kind == ACL_MEMCPY_HOST_TO_HOST) {
+		memmove(dst, src, count);
+		return ACL_SUCCESS;
+	}
+	ret = acl_vmm_default_stream(api, true, &cmd.stream);
+	if (ret)
+		return ret;
+	cmd.flags = ACL_VMM_WORK_SYNC;
+	cmd.dst = (uintptr_t)dst;
+	cmd.src = (uintptr_t)src;
+	cmd.length = count;
+	err = acl_vmm_ioctl(ACL_VMM_COPY, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
+					  "%s: dst=%p src=%p count=%zu", api,
+					  dst, src, count);
+	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
+				   ACL_VMM_CMD_COPY);
+}
+
+/* The checks aclrtMemset and aclrtMemsetAsync share, once count is not 0. */
+aclError acl_vmm_memset_args(const char *api, void *devPtr, size_t maxCount,
+			     size_t count)
+{
 	aclError ret;
 
 	if (!devPtr)
@@ -232,11 +268,33 @@ aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	ret = acl_vmm_check_device_range(api, "devPtr", devPtr, count);
+	return acl_vmm_check_device_range(api, "devPtr", devPtr, count);
+}
+
+aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count)
+{
+	static const char api[] = "aclrtMemset";
+	struct acl_vmm_memset cmd = { .size = sizeof(cmd) };
+	aclError ret;
+	int err;
+
+	ret = acl_vmm_memset_args(api, devPtr, maxCount, count);
+	if (ret || !count)
+		return ret;
+	ret = acl_vmm_default_stream(api, true, &cmd.stream);
 	if (ret)
 		return ret;
-	memset(devPtr, value, count);
-	return ACL_SUCCESS;
+	cmd.flags = ACL_VMM_WORK_SYNC;
+	cmd.dst = (uintptr_t)devPtr;
+	cmd.length = count;
+	cmd.value = (uint8_t)value;
+	err = acl_vmm_ioctl(ACL_VMM_MEMSET, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
+					  "%s: devPtr=%p count=%zu", api,
+					  devPtr, count);
+	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
+				   ACL_VMM_CMD_MEMSET);
 }
 
 static bool acl_vmm_attr_is_host(aclrtMemAttr attr)

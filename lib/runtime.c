@@ -14,6 +14,9 @@
  * process can open; those are the devices it sees, in order, narrowed and
  * renumbered by ASCEND_RT_VISIBLE_DEVICES as on CANN. Device ids in the
  * API are these logical ids; the kernel is told the physical ones.
+ *
+ * Each context has a default stream (the NULL aclrtStream), created in the
+ * kernel at its first use and destroyed with the context, after its work.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,7 @@ struct acl_vmm_context {
 	int32_t device;
 	bool is_default;
 	unsigned int default_refs;
+	uint32_t stream;
 };
 
 static pthread_mutex_t acl_vmm_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -124,6 +128,33 @@ aclError acl_vmm_current_device(const char *api, int32_t *device)
 		return acl_vmm_fail(ACL_ERROR_RT_CONTEXT_NULL,
 				    "%s: the thread has no current context: call aclrtSetDevice or aclrtSetCurrentContext first",
 				    api);
+	return ACL_SUCCESS;
+}
+
+/*
+ * The current context's default stream, in @id; created first if @create,
+ * else 0 when it does not exist yet.
+ */
+aclError acl_vmm_default_stream(const char *api, bool create, uint32_t *id)
+{
+	struct acl_vmm_context *c;
+	int err = 0;
+
+	pthread_mutex_lock(&acl_vmm_lock);
+	c = acl_vmm_current_context();
+	if (c && !c->stream && create)
+		c->stream = acl_vmm_stream_create_raw(c->device, 0, &err);
+	if (c)
+		*id = c->stream;
+	pthread_mutex_unlock(&acl_vmm_lock);
+	if (!c)
+		return acl_vmm_fail(ACL_ERROR_RT_CONTEXT_NULL,
+				    "%s: the thread has no current context for the default stream: call aclrtSetDevice or aclrtSetCurrentContext first",
+				    api);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM_CREATE, err,
+					  "%s: cannot create the default stream",
+					  api);
 	return ACL_SUCCESS;
 }
 
@@ -359,6 +390,9 @@ static struct acl_vmm_context *acl_vmm_context_new(int32_t device, bool is_defau
 static void acl_vmm_context_unlink(struct acl_vmm_context *c)
 {
 	struct acl_vmm_context **p;
+
+	if (c->stream)
+		acl_vmm_stream_destroy_raw(c->stream);
 
 	for (p = &acl_vmm_contexts; *p; p = &(*p)->next) {
 		if (*p == c) {

@@ -58,6 +58,18 @@ enum {
 	ACL_VMM_CMD_IMPORT,
 	ACL_VMM_CMD_EXPORT_DMABUF,
 	ACL_VMM_CMD_IMPORT_DMABUF,
+	ACL_VMM_CMD_STREAM_CREATE,
+	ACL_VMM_CMD_STREAM_DESTROY,
+	ACL_VMM_CMD_STREAM_SYNC,
+	ACL_VMM_CMD_DEVICE_SYNC,
+	ACL_VMM_CMD_COPY,
+	ACL_VMM_CMD_MEMSET,
+	ACL_VMM_CMD_EVENT_CREATE,
+	ACL_VMM_CMD_EVENT_DESTROY,
+	ACL_VMM_CMD_EVENT_RECORD,
+	ACL_VMM_CMD_EVENT_WAIT,
+	ACL_VMM_CMD_EVENT_SYNC,
+	ACL_VMM_CMD_EVENT_QUERY,
 };
 
 /**
@@ -479,5 +491,270 @@ struct acl_vmm_dmabuf {
 #define ACL_VMM_IMPORT_DMABUF _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT_DMABUF)
 
 #define ACL_VMM_DEVICE_HOST 0xffffffffU
+
+/*
+ * Streams and events.
+ *
+ * A stream is a queue of work that the device it belongs to runs in
+ * submission order, asynchronously, concurrently with other streams.
+ * Work reads and writes the submitting process's addresses (device memory
+ * and host memory alike) through a mirror of its page tables: an address
+ * that is not mapped when the work reaches it fails the work with -EFAULT
+ * instead of touching anything. The first failure on a stream is kept and
+ * reported by the next ACL_VMM_STREAM_SYNC or ACL_VMM_DEVICE_SYNC, which
+ * then clear it; while it is kept, later copies and memsets on the stream
+ * are not run (they fail with -ECANCELED) so that nothing runs on data an
+ * earlier step failed to produce. Records and waits still run.
+ *
+ * An event marks a point in a stream: ACL_VMM_EVENT_RECORD queues the
+ * point, which completes when the stream reaches it; ACL_VMM_EVENT_WAIT
+ * makes a stream wait until the event's latest record (as of the call)
+ * completes. An event never recorded has nothing to wait for.
+ */
+
+/* Most streams and events a context may hold, and work queued on a stream. */
+#define ACL_VMM_MAX_STREAMS 1024
+#define ACL_VMM_MAX_EVENTS 65536
+#define ACL_VMM_STREAM_DEPTH 4096
+/* Highest stream priority value (0 is the most urgent). */
+#define ACL_VMM_STREAM_PRIORITY_MAX 7
+
+/**
+ * struct acl_vmm_stream_create - ioctl(ACL_VMM_STREAM_CREATE)
+ * @size: sizeof(struct acl_vmm_stream_create)
+ * @flags: must be 0
+ * @device: an attached device, which runs the stream's work
+ * @priority: 0 (most urgent) to ACL_VMM_STREAM_PRIORITY_MAX, recorded
+ *            for inspection (every stream runs on an unbound worker of
+ *            its own)
+ * @stream: out: the new stream's id (never 0)
+ * @__reserved: must be 0
+ *
+ * -ENODEV for a device not attached, -EINVAL for a bad priority, -EBUSY
+ * when the context holds ACL_VMM_MAX_STREAMS streams already.
+ */
+struct acl_vmm_stream_create {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 priority;
+	__u32 stream;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_STREAM_CREATE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_STREAM_CREATE)
+
+/**
+ * struct acl_vmm_stream_destroy - ioctl(ACL_VMM_STREAM_DESTROY)
+ * @size: sizeof(struct acl_vmm_stream_destroy)
+ * @flags: must be 0
+ * @stream: the stream
+ * @__reserved: must be 0
+ *
+ * Waits for the work queued on the stream to end, then destroys it.
+ * -ENOENT for an unknown stream. The wait ends early only for a fatal
+ * signal: the stream is gone then, and its work ends or is cancelled
+ * with the context.
+ */
+struct acl_vmm_stream_destroy {
+	__u32 size;
+	__u32 flags;
+	__u32 stream;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_STREAM_DESTROY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_STREAM_DESTROY)
+
+/**
+ * struct acl_vmm_sync - ioctl(ACL_VMM_STREAM_SYNC, ACL_VMM_DEVICE_SYNC)
+ * @size: sizeof(struct acl_vmm_sync)
+ * @flags: must be 0
+ * @id: STREAM_SYNC: the stream; DEVICE_SYNC: the device, whose streams
+ *      (this context's) are all waited for
+ * @error: out: 0, or the negative errno of the first work that failed
+ *         since the last synchronize (-EFAULT: an address was not mapped;
+ *         -ENOMEM: out of memory; -ESRCH: the process was exiting)
+ * @fault_addr: out: with -EFAULT, the first address of the range that
+ *              could not be reached
+ * @fault_cmd: out: the ACL_VMM_CMD_* of the work that failed
+ * @__reserved: must be 0
+ *
+ * Waits, interruptibly, until all the work queued before the call has
+ * ended; then reports and clears the first failure. An interrupted wait
+ * changes nothing and returns -ERESTARTSYS (restarted by the kernel when
+ * the signal handler allows it, -EINTR otherwise).
+ */
+struct acl_vmm_sync {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__s32 error;
+	__aligned_u64 fault_addr;
+	__u32 fault_cmd;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_STREAM_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_STREAM_SYNC)
+#define ACL_VMM_DEVICE_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_DEVICE_SYNC)
+
+/**
+ * enum acl_vmm_work_flags - flags of struct acl_vmm_copy and acl_vmm_memset
+ * @ACL_VMM_WORK_SYNC: wait (killably) for this work to end and report its
+ *                     own result in @error; it does not become the
+ *                     stream's kept failure
+ */
+enum acl_vmm_work_flags {
+	ACL_VMM_WORK_SYNC = 1 << 0,
+};
+
+/**
+ * struct acl_vmm_copy - ioctl(ACL_VMM_COPY)
+ * @size: sizeof(struct acl_vmm_copy)
+ * @flags: a combination of enum acl_vmm_work_flags
+ * @stream: the stream to queue the copy on
+ * @error: out, with ACL_VMM_WORK_SYNC: 0 or the copy's negative errno
+ * @dst: first address written
+ * @src: first address read
+ * @length: bytes, at least 1; any alignment. Overlapping ranges are
+ *          copied as memmove() does.
+ * @fault_addr: out, with ACL_VMM_WORK_SYNC and -EFAULT: see acl_vmm_sync
+ *
+ * Queues the copy and returns. -EINVAL for a zero length or a range that
+ * wraps, -EFAULT for a range beyond the user address space, -ENOENT for
+ * an unknown stream. When the stream holds ACL_VMM_STREAM_DEPTH pieces of
+ * work, waits (interruptibly) for room.
+ */
+struct acl_vmm_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 stream;
+	__s32 error;
+	__aligned_u64 dst;
+	__aligned_u64 src;
+	__aligned_u64 length;
+	__aligned_u64 fault_addr;
+};
+
+#define ACL_VMM_COPY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_COPY)
+
+/**
+ * struct acl_vmm_memset - ioctl(ACL_VMM_MEMSET)
+ * @size: sizeof(struct acl_vmm_memset)
+ * @flags: a combination of enum acl_vmm_work_flags
+ * @stream: the stream to queue the memset on
+ * @error: out, with ACL_VMM_WORK_SYNC: 0 or the memset's negative errno
+ * @dst: first address written
+ * @length: bytes, at least 1; any alignment
+ * @value: the byte written, 0 to 255
+ * @__reserved: must be 0
+ * @fault_addr: out, with ACL_VMM_WORK_SYNC and -EFAULT: see acl_vmm_sync
+ *
+ * As ACL_VMM_COPY, with one range written.
+ */
+struct acl_vmm_memset {
+	__u32 size;
+	__u32 flags;
+	__u32 stream;
+	__s32 error;
+	__aligned_u64 dst;
+	__aligned_u64 length;
+	__u32 value;
+	__u32 __reserved;
+	__aligned_u64 fault_addr;
+};
+
+#define ACL_VMM_MEMSET _IO(ACL_VMM_TYPE, ACL_VMM_CMD_MEMSET)
+
+/**
+ * struct acl_vmm_event_create - ioctl(ACL_VMM_EVENT_CREATE)
+ * @size: sizeof(struct acl_vmm_event_create)
+ * @flags: must be 0
+ * @event: out: the new event's id (never 0)
+ * @__reserved: must be 0
+ *
+ * -EBUSY when the context holds ACL_VMM_MAX_EVENTS events already.
+ */
+struct acl_vmm_event_create {
+	__u32 size;
+	__u32 flags;
+	__u32 event;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_EVENT_CREATE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_CREATE)
+
+/**
+ * struct acl_vmm_event_id - ioctl(ACL_VMM_EVENT_DESTROY, ACL_VMM_EVENT_SYNC)
+ * @size: sizeof(struct acl_vmm_event_id)
+ * @flags: must be 0
+ * @event: the event
+ * @__reserved: must be 0
+ *
+ * DESTROY: the event goes; work already queued that records it or waits
+ * for it is not affected. SYNC: waits, interruptibly (-ERESTARTSYS), until
+ * the event's latest record completes; at once when it was never
+ * recorded. -ENOENT for an unknown event.
+ */
+struct acl_vmm_event_id {
+	__u32 size;
+	__u32 flags;
+	__u32 event;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_EVENT_DESTROY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_DESTROY)
+#define ACL_VMM_EVENT_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_SYNC)
+
+/**
+ * struct acl_vmm_event_record - ioctl(ACL_VMM_EVENT_RECORD, ACL_VMM_EVENT_WAIT)
+ * @size: sizeof(struct acl_vmm_event_record)
+ * @flags: must be 0
+ * @event: the event
+ * @stream: RECORD: the stream whose current end the event marks; WAIT:
+ *          the stream that waits for the event's latest record
+ *
+ * -ENOENT for an unknown event or stream. Like any work, both wait for
+ * room on a full stream.
+ */
+struct acl_vmm_event_record {
+	__u32 size;
+	__u32 flags;
+	__u32 event;
+	__u32 stream;
+};
+
+#define ACL_VMM_EVENT_RECORD _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_RECORD)
+#define ACL_VMM_EVENT_WAIT _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_WAIT)
+
+/**
+ * enum acl_vmm_event_status - status of an event's latest record
+ * @ACL_VMM_EVENT_NONE: never recorded
+ * @ACL_VMM_EVENT_PENDING: recorded, not reached yet
+ * @ACL_VMM_EVENT_COMPLETE: reached; @timestamp_ns says when
+ */
+enum acl_vmm_event_status {
+	ACL_VMM_EVENT_NONE = 0,
+	ACL_VMM_EVENT_PENDING = 1,
+	ACL_VMM_EVENT_COMPLETE = 2,
+};
+
+/**
+ * struct acl_vmm_event_query - ioctl(ACL_VMM_EVENT_QUERY)
+ * @size: sizeof(struct acl_vmm_event_query)
+ * @flags: must be 0
+ * @event: the event
+ * @status: out: an enum acl_vmm_event_status
+ * @timestamp_ns: out: with ACL_VMM_EVENT_COMPLETE, when the stream reached
+ *                the record, in CLOCK_MONOTONIC nanoseconds
+ */
+struct acl_vmm_event_query {
+	__u32 size;
+	__u32 flags;
+	__u32 event;
+	__u32 status;
+	__aligned_u64 timestamp_ns;
+};
+
+#define ACL_VMM_EVENT_QUERY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_QUERY)
 
 #endif /* _UAPI_LINUX_ACL_VMM_H */

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: The device engine
+ *
+ * The emulated device runs a stream's copies and memsets itself, and
+ * reaches memory the way a device sharing the process's address space
+ * does: through an HMM mirror of the submitting process's page tables,
+ * never through a kernel pointer or user pointer kept from submission.
+ * Device memory and host memory are reached alike, by their process
+ * addresses, so that every kind of copy (host to device, device to host,
+ * between two devices, host to host) is the same operation.
+ *
+ * A copy runs in windows of at most ACL_VMM_ENGINE_WINDOW bytes. For each
+ * window, as lib/test_hmm.c does:
+ *
+ *  1. hmm_range_fault() the window of each range, under the mmap_lock
+ *     for reading, with an interval notifier (struct acl_vmm_mirror)
+ *     covering the range, inserted for the duration of the work;
+ *  2. take acl_vmm_stream.mirror_lock and check with
+ *     mmu_interval_read_retry() that no invalidation ran meanwhile;
+ *     if one did, fault the window again;
+ *  3. touch the pages, then drop the lock.
+ *
+ * The notifier's invalidation takes the same lock, so an unmap (which
+ * invalidates before it zaps and frees) waits for the window being
+ * touched at most, never for queued work, and no page is touched after
+ * its invalidation returned. Work that reaches an address no longer
+ * mapped fails at its fault (the reservation's fault handler refuses it)
+ * with -EFAULT, which the stream reports at the next synchronize. Nothing
+ * else is done under the mirror lock: the notifier runs under the mm's own
+ * locks (and from memory reclaim), so the lock is never held while
+ * allocating or faulting.
+ *
+ * Overlapping copies run backwards when the destination follows the
+ * source, window by window and piece by piece, so that they behave as
+ * memmove(). Pages that are physically contiguous in both ranges (the
+ * 2 MiB pages of device memory) are copied as one piece.
+ */
+#include <linux/highmem.h>
+#include <linux/hmm.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "acl_vmm.h"
+
+static bool acl_vmm_mirror_invalidate(struct mmu_interval_notifier *mni,
+				      const struct mmu_notifier_range *range,
+				      unsigned long cur_seq)
+{
+	struct acl_vmm_mirror *mirror =
+		container_of(mni, struct acl_vmm_mirror, notifier);
+	struct acl_vmm_stream *stream = mirror->stream;
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&stream->mirror_lock);
+	else if (!mutex_trylock(&stream->mirror_lock))
+		return false;
+	mmu_interval_set_seq(mni, cur_seq);
+	mutex_unlock(&stream->mirror_lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops acl_vmm_mirror_ops = {
+	.invalidate = acl_vmm_mirror_invalidate,
+};
+
+/**
+ * acl_vmm_stream_mirror_init() - set up a stream's mirror
+ * @stream: the new stream
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream)
+{
+	int i;
+
+	mutex_init(&stream->mirror_lock);
+	for (i = 0; i < ACL_VMM_MIRRORS; i++) {
+		stream->mirror[i].stream = stream;
+		stream->pfns[i] = kvcalloc(ACL_VMM_ENGINE_WINDOW_PAGES,
+					   sizeof(unsigned long),
+					   GFP_KERNEL_ACCOUNT);
+		if (!stream->pfns[i])
+			goto err_free_pfns;
+	}
+	return 0;
+
+err_free_pfns:
+	while (i--)
+		kvfree(stream->pfns[i]);
+	mutex_destroy(&stream->mirror_lock);
+	return -ENOMEM;
+}
+
+/**
+ * acl_vmm_stream_mirror_fini() - free a stream's mirror
+ * @stream: the stream, whose worker is stopped
+ */
+void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream)
+{
+	int i;
+
+	for (i = 0; i < ACL_VMM_MIRRORS; i++)
+		kvfree(stream->pfns[i]);
+	mutex_destroy(&stream->mirror_lock);
+}
+
+/**
+ * struct acl_vmm_xfer - one copy or memset being run
+ * @stream: the stream running it
+ * @mm: the submitting process's mm
+ * @addr: first address of each range (the source is unused by a memset)
+ * @nr_ranges: 2 for a copy, 1 for a memset
+ * @length: bytes
+ * @value: the byte a memset writes
+ * @backward: run from the end (an overlapping copy to a higher address)
+ * @range: the hmm ranges of the current window
+ */
+struct acl_vmm_xfer {
+	struct acl_vmm_stream *stream;
+	struct mm_struct *mm;
+	u64 addr[ACL_VMM_MIRRORS];
+	int nr_ranges;
+	u64 length;
+	u8 value;
+	bool backward;
+	struct hmm_range range[ACL_VMM_MIRRORS];
+};
+
+static unsigned long acl_vmm_hmm_pfn(unsigned long hmm_pfn)
+{
+	return page_to_pfn(hmm_pfn_to_page(hmm_pfn));
+}
+
+/* Pages physically contiguous with page @i, forward (@dir 1) or backward. */
+static unsigned long acl_vmm_run_pages(const unsigned long *pfns,
+				       unsigned long npages, unsigned long i,
+				       int dir)
+{
+	unsigned long pfn = acl_vmm_hmm_pfn(pfns[i]), n = 1;
+
+	if (IS_ENABLED(CONFIG_HIGHMEM))
+		return 1;	/* kmap_local_page() maps one page at a time */
+	if (dir > 0) {
+		while (i + n < npages && acl_vmm_hmm_pfn(pfns[i + n]) == pfn + n)
+			n++;
+	} else {
+		while (n <= i && acl_vmm_hmm_pfn(pfns[i - n]) == pfn - n)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Bytes of range @r that can be reached in one piece from @addr: forward,
+ * from @addr on; backward, up to and including @addr.
+ */
+static u64 acl_vmm_piece_bytes(const struct hmm_range *r, u64 addr, int dir)
+{
+	unsigned long npages = (r->end - r->start) >> PAGE_SHIFT;
+	unsigned long i = (addr - r->start) >> PAGE_SHIFT;
+	unsigned long run = acl_vmm_run_pages(r->hmm_pfns, npages, i, dir);
+	u64 in_page = addr & ~PAGE_MASK;
+
+	if (dir > 0)
+		return run * PAGE_SIZE - in_page;
+	return (run - 1) * PAGE_SIZE + in_page + 1;
+}
+
+static void *acl_vmm_piece_map(const struct hmm_range *r, u64 addr)
+{
+	unsigned long i = (addr - r->start) >> PAGE_SHIFT;
+
+	return kmap_local_page(hmm_pfn_to_page(r->hmm_pfns[i])) +
+	       (addr & ~PAGE_MASK);
+}
+
+/*
+ * Touch the pages of the window [@off, @off + @n) of the transfer, whose
+ * ranges were faulted. Called with the mirror lock held: no allocation,
+ * no fault.
+ */
+static void acl_vmm_xfer_pages(struct acl_vmm_xfer *x, u64 off, u64 n)
+{
+	int dir = x->backward ? -1 : 1;
+	u64 done = 0, piece, at, a[ACL_VMM_MIRRORS];
+	void *p[ACL_VMM_MIRRORS];
+	int i;
+
+	while (done < n) {
+		piece = n - done;
+		/* Forward: the piece starts at @at; backward, it ends there. */
+		at = x->backward ? off + n - done - 1 : off + done;
+		for (i = 0; i < x->nr_ranges; i++)
+			piece = min(piece, acl_vmm_piece_bytes(&x->range[i],
+							       x->addr[i] + at,
+							       dir));
+		if (x->backward)
+			at -= piece - 1;
+		for (i = 0; i < x->nr_ranges; i++) {
+			a[i] = x->addr[i] + at;
+			p[i] = acl_vmm_piece_map(&x->range[i], a[i]);
+		}
+		if (x->nr_ranges == 1)
+			memset(p[ACL_VMM_MIRROR_DST], x->value, piece);
+		else
+			memmove(p[ACL_VMM_MIRROR_DST], p[ACL_VMM_MIRROR_SRC],
+				piece);
+		for (i = x->nr_ranges - 1; i >= 0; i--)
+			kunmap_local(p[i]);
+		done += piece;
+	}
+}
+
+/* Fault the window of every range in; 0 or a negative errno. */
+static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
+			      u64 *fault_addr)
+{
+	struct hmm_range *r;
+	int i, ret = 0;
+
+	if (!mmget_not_zero(x->mm))
+		return -ESRCH;
+	for (i = 0; i < x->nr_ranges; i++) {
+		r = &x->range[i];
+		r->start = (x->addr[i] + off) & PAGE_MASK;
+		r->end = PAGE_ALIGN(x->addr[i] + off + n);
+		r->notifier_seq = mmu_interval_read_begin(r->notifier);
+	}
+	mmap_read_lock(x->mm);
+	for (i = 0; i < x->nr_ranges && !ret; i++) {
+		ret = hmm_range_fault(&x->range[i]);
+		if (ret && ret != -EBUSY)
+			*fault_addr = x->addr[i] + off;
+	}
+	mmap_read_unlock(x->mm);
+	mmput_async(x->mm);
+	/* A page that cannot be reached as asked is a fault all the same. */
+	return ret == -EPERM ? -EFAULT : ret;
+}
+
+static bool acl_vmm_xfer_stale(struct acl_vmm_xfer *x)
+{
+	int i;
+
+	for (i = 0; i < x->nr_ranges; i++)
+		if (mmu_interval_read_retry(x->range[i].notifier,
+					    x->range[i].notifier_seq))
+			return true;
+	return false;
+}
+
+static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
+			       u64 *fault_addr)
+{
+	struct acl_vmm_stream *stream = x->stream;
+	int ret;
+
+	for (;;) {
+		if (READ_ONCE(stream->dying))
+			return -ECANCELED;
+		ret = acl_vmm_xfer_fault(x, off, n, fault_addr);
+		if (ret == -EBUSY) {
+			cond_resched();
+			continue;
+		}
+		if (ret)
+			return ret;
+		mutex_lock(&stream->mirror_lock);
+		if (!acl_vmm_xfer_stale(x))
+			break;
+		mutex_unlock(&stream->mirror_lock);
+		cond_resched();
+	}
+	acl_vmm_xfer_pages(x, off, n);
+	mutex_unlock(&stream->mirror_lock);
+	return 0;
+}
+
+static void acl_vmm_xfer_unmirror(struct acl_vmm_xfer *x, int count)
+{
+	while (count--)
+		mmu_interval_notifier_remove(x->range[count].notifier);
+}
+
+/* Insert a notifier over each whole range, for the duration of the work. */
+static int acl_vmm_xfer_mirror(struct acl_vmm_xfer *x)
+{
+	struct acl_vmm_stream *stream = x->stream;
+	int i, ret = 0;
+	u64 start;
+
+	if (!mmget_not_zero(x->mm))
+		return -ESRCH;
+	for (i = 0; i < x->nr_ranges; i++) {
+		start = x->addr[i] & PAGE_MASK;
+		ret = mmu_interval_notifier_insert(&stream->mirror[i].notifier,
+						   x->mm, start,
+						   PAGE_ALIGN(x->addr[i] + x->length) - start,
+						   &acl_vmm_mirror_ops);
+		if (ret)
+			break;
+		x->range[i].notifier = &stream->mirror[i].notifier;
+		x->range[i].hmm_pfns = stream->pfns[i];
+		x->range[i].default_flags = HMM_PFN_REQ_FAULT;
+		if (i == ACL_VMM_MIRROR_DST)
+			x->range[i].default_flags |= HMM_PFN_REQ_WRITE;
+	}
+	mmput_async(x->mm);
+	if (ret)
+		acl_vmm_xfer_unmirror(x, i);
+	return ret;
+}
+
+/**
+ * acl_vmm_engine_run() - run a copy or a memset
+ * @stream: the stream, from its worker
+ * @work: the work, at the head of the stream's queue
+ *
+ * On -EFAULT, @work->fault_addr is the first address of the window of the
+ * range that could not be reached.
+ *
+ * Return: 0, -EFAULT (an address was not mapped as needed), -ENOMEM,
+ * -ESRCH (the process is gone) or -ECANCELED (the stream is torn down).
+ * On error, a prefix of the work may have been done.
+ */
+int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
+{
+	struct acl_vmm_xfer x = {
+		.stream = stream,
+		.mm = stream->ctx->mm,
+		.addr = { work->dst, work->src },
+		.nr_ranges = work->type == ACL_VMM_WORK_COPY ? 2 : 1,
+		.length = work->length,
+		.value = work->value,
+	};
+	u64 done, off, n;
+	int ret;
+
+	x.backward = x.nr_ranges == 2 && work->dst > work->src &&
+		     work->dst < work->src + work->length;
+	ret = acl_vmm_xfer_mirror(&x);
+	if (ret)
+		return ret;
+	for (done = 0; done < x.length; done += n) {
+		n = min_t(u64, x.length - done, ACL_VMM_ENGINE_WINDOW);
+		off = x.backward ? x.length - done - n : done;
+		ret = acl_vmm_xfer_window(&x, off, n, &work->fault_addr);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	acl_vmm_xfer_unmirror(&x, x.nr_ranges);
+	return ret;
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Events
+ *
+ * An event (struct acl_vmm_event) names the latest of its records. Each
+ * record is a dma-fence (struct acl_vmm_fence) on its stream's timeline,
+ * queued as work: the stream signals it when it reaches it, with the time
+ * it did. An event holds a reference to its latest record's fence:
+ *
+ *  - ACL_VMM_EVENT_WAIT queues, on the waiting stream, a wait for that
+ *    fence, as it is at the time of the call;
+ *  - ACL_VMM_EVENT_SYNC waits for it (dma_fence_wait(), interruptible);
+ *  - ACL_VMM_EVENT_QUERY reads its state and time.
+ *
+ * Fences are what every stream waits on, so a record that will never run
+ * (its stream was torn down) is still signalled, with -ECANCELED. Work
+ * holds its own fence reference: destroying an event changes nothing for
+ * work already queued.
+ */
+#include <linux/slab.h>
+
+#include "acl_vmm.h"
+
+static const char *acl_vmm_fence_driver_name(struct dma_fence *fence)
+{
+	return "acl_vmm";
+}
+
+static const char *acl_vmm_fence_timeline_name(struct dma_fence *fence)
+{
+	return "stream";
+}
+
+const struct dma_fence_ops acl_vmm_fence_ops = {
+	.get_driver_name = acl_vmm_fence_driver_name,
+	.get_timeline_name = acl_vmm_fence_timeline_name,
+};
+
+/**
+ * acl_vmm_fence_signal() - signal a record's fence
+ * @fence: the fence
+ * @error: 0, or why the record was not reached (-ECANCELED)
+ */
+void acl_vmm_fence_signal(struct dma_fence *fence, int error)
+{
+	struct acl_vmm_fence *f = container_of(fence, struct acl_vmm_fence, base);
+
+	f->reached = ktime_get();
+	if (error)
+		dma_fence_set_error(fence, error);
+	smp_wmb();	/* @reached before the signalled bit: see event_query */
+	dma_fence_signal(fence);
+}
+
+static ktime_t acl_vmm_fence_reached(struct dma_fence *fence)
+{
+	return container_of(fence, struct acl_vmm_fence, base)->reached;
+}
+
+static void acl_vmm_event_release(struct kref *kref)
+{
+	struct acl_vmm_event *event =
+		container_of(kref, struct acl_vmm_event, kref);
+
+	if (event->last)
+		dma_fence_put(event->last);
+	kfree(event);
+}
+
+static void acl_vmm_event_put(struct acl_vmm_event *event)
+{
+	kref_put(&event->kref, acl_vmm_event_release);
+}
+
+static struct acl_vmm_event *acl_vmm_event_get(struct acl_vmm_ctx *ctx, u32 id)
+{
+	struct acl_vmm_event *event;
+
+	xa_lock(&ctx->events);
+	event = xa_load(&ctx->events, id);
+	if (event && !kref_get_unless_zero(&event->kref))
+		event = NULL;
+	xa_unlock(&ctx->events);
+	return event;
+}
+
+/* A reference to the event's latest record, or NULL if never recorded. */
+static struct dma_fence *acl_vmm_event_last(struct acl_vmm_event *event)
+{
+	struct dma_fence *fence;
+
+	spin_lock(&event->lock);
+	fence = event->last ? dma_fence_get(event->last) : NULL;
+	spin_unlock(&event->lock);
+	return fence;
+}
+
+/**
+ * acl_vmm_ioctl_event_create() - ACL_VMM_EVENT_CREATE
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error no event exists.
+ */
+int acl_vmm_ioctl_event_create(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_event_create *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_event *event;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->event)
+		return -EINVAL;
+	event = kzalloc(sizeof(*event), GFP_KERNEL_ACCOUNT);
+	if (!event)
+		return -ENOMEM;
+	kref_init(&event->kref);
+	spin_lock_init(&event->lock);
+	ret = xa_alloc(&ctx->events, &event->id, event,
+		       XA_LIMIT(1, ACL_VMM_MAX_EVENTS), GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_put_event;
+	cmd->event = event->id;
+	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_erase;
+	return 0;
+
+err_erase:
+	xa_erase(&ctx->events, event->id);
+err_put_event:
+	acl_vmm_event_put(event);
+	return ret;
+}
+
+static int acl_vmm_event_id_check(const struct acl_vmm_event_id *cmd)
+{
+	return cmd->flags || cmd->__reserved ? -EINVAL : 0;
+}
+
+/**
+ * acl_vmm_ioctl_event_destroy() - ACL_VMM_EVENT_DESTROY
+ * @ucmd: the call
+ *
+ * Return: 0, or -ENOENT for an unknown event.
+ */
+int acl_vmm_ioctl_event_destroy(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_event_id *cmd = ucmd->cmd;
+	struct acl_vmm_event *event;
+	int ret;
+
+	ret = acl_vmm_event_id_check(cmd);
+	if (ret)
+		return ret;
+	event = xa_erase(&ucmd->ctx->events, cmd->event);
+	if (!event)
+		return -ENOENT;
+	acl_vmm_event_put(event);
+	return 0;
+}
+
+static int acl_vmm_event_record_check(const struct acl_vmm_event_record *cmd)
+{
+	return cmd->flags ? -EINVAL : 0;
+}
+
+/**
+ * acl_vmm_ioctl_event_record() - ACL_VMM_EVENT_RECORD
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error the event is unchanged.
+ */
+int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_event_record *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_stream *stream;
+	struct acl_vmm_event *event;
+	struct acl_vmm_fence *fence;
+	struct dma_fence *old;
+	struct acl_vmm_work *work;
+	int ret;
+
+	ret = acl_vmm_event_record_check(cmd);
+	if (ret)
+		return ret;
+	event = acl_vmm_event_get(ctx, cmd->event);
+	if (!event)
+		return -ENOENT;
+	stream = acl_vmm_stream_get(ctx, cmd->stream);
+	if (!stream) {
+		ret = -ENOENT;
+		goto out_put_event;
+	}
+	ret = -ENOMEM;
+	work = acl_vmm_work_alloc(ACL_VMM_WORK_RECORD, ACL_VMM_CMD_EVENT_RECORD);
+	if (!work)
+		goto out_put_stream;
+	fence = kzalloc(sizeof(*fence), GFP_KERNEL_ACCOUNT);
+	if (!fence)
+		goto err_put_work;
+	work->fence = &fence->base;
+	/* Initializes the fence and gives us a reference on success. */
+	ret = acl_vmm_stream_queue(stream, work);
+	if (ret)
+		goto err_free_fence;
+	spin_lock(&event->lock);
+	old = event->last;
+	event->last = &fence->base;
+	spin_unlock(&event->lock);
+	if (old)
+		dma_fence_put(old);
+	goto out_put_stream;
+
+err_free_fence:
+	work->fence = NULL;	/* never initialized */
+	kfree(fence);
+err_put_work:
+	acl_vmm_work_put(work);
+out_put_stream:
+	acl_vmm_stream_put(stream);
+out_put_event:
+	acl_vmm_event_put(event);
+	return ret;
+}
+
+/**
+ * acl_vmm_ioctl_event_wait() - ACL_VMM_EVENT_WAIT: a stream waits for an event
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error nothing is queued.
+ */
+int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_event_record *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_stream *stream;
+	struct acl_vmm_event *event;
+	struct acl_vmm_work *work;
+	int ret;
+
+	ret = acl_vmm_event_record_check(cmd);
+	if (ret)
+		return ret;
+	event = acl_vmm_event_get(ctx, cmd->event);
+	if (!event)
+		return -ENOENT;
+	stream = acl_vmm_stream_get(ctx, cmd->stream);
+	if (!stream) {
+		ret = -ENOENT;
+		goto out_put_event;
+	}
+	ret = -ENOMEM;
+	work = acl_vmm_work_alloc(ACL_VMM_WORK_WAIT, ACL_VMM_CMD_EVENT_WAIT);
+	if (!work)
+		goto out_put_stream;
+	work->fence = acl_vmm_event_last(event);
+	/* Never recorded: nothing to wait for. */
+	ret = work->fence ? acl_vmm_stream_queue(stream, work) : 0;
+	if (ret || !work->fence)
+		acl_vmm_work_put(work);
+out_put_stream:
+	acl_vmm_stream_put(stream);
+out_put_event:
+	acl_vmm_event_put(event);
+	return ret;
+}
+
+/**
+ * acl_vmm_ioctl_event_sync() - ACL_VMM_EVENT_SYNC
+ * @ucmd: the call
+ *
+ * Return: 0, -ENOENT, or -ERESTARTSYS when a signal interrupted the wait.
+ */
+int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_event_id *cmd = ucmd->cmd;
+	struct acl_vmm_event *event;
+	struct dma_fence *fence;
+	long ret;
+
+	ret = acl_vmm_event_id_check(cmd);
+	if (ret)
+		return ret;
+	event = acl_vmm_event_get(ucmd->ctx, cmd->event);
+	if (!event)
+		return -ENOENT;
+	fence = acl_vmm_event_last(event);
+	acl_vmm_event_put(event);
+	if (!fence)
+		return 0;
+	ret = dma_fence_wait(fence, true);
+	dma_fence_put(fence);
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * acl_vmm_ioctl_event_query() - ACL_VMM_EVENT_QUERY
+ * @ucmd: the call
+ *
+ * Return: 0, or -ENOENT.
+ */
+int acl_vmm_ioctl_event_query(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_event_query *cmd = ucmd->cmd;
+	struct acl_vmm_event *event;
+	struct dma_fence *fence;
+
+	if (cmd->flags || cmd->status || cmd->timestamp_ns)
+		return -EINVAL;
+	event = acl_vmm_event_get(ucmd->ctx, cmd->event);
+	if (!event)
+		return -ENOENT;
+	fence = acl_vmm_event_last(event);
+	acl_vmm_event_put(event);
+	cmd->status = ACL_VMM_EVENT_NONE;
+	if (fence) {
+		cmd->status = ACL_VMM_EVENT_PENDING;
+		if (dma_fence_is_signaled(fence)) {
+			smp_rmb();	/* pairs with acl_vmm_fence_signal() */
+			cmd->status = ACL_VMM_EVENT_COMPLETE;
+			cmd->timestamp_ns = ktime_to_ns(acl_vmm_fence_reached(fence));
+		}
+		dma_fence_put(fence);
+	}
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/**
+ * acl_vmm_ctx_events_destroy() - destroy every event of a context
+ * @ctx: the context, being released, its streams torn down
+ */
+void acl_vmm_ctx_events_destroy(struct acl_vmm_ctx *ctx)
+{
+	struct acl_vmm_event *event;
+	unsigned long id;
+
+	xa_for_each(&ctx->events, id, event) {
+		xa_erase(&ctx->events, id);
+		acl_vmm_event_put(event);
+	}
+	xa_destroy(&ctx->events);
+}

@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Streams
+ *
+ * A stream (struct acl_vmm_stream) is a queue of work (struct
+ * acl_vmm_work): copies, memsets, event records and event waits. Its
+ * device runs the queue in submission order, asynchronously: submission
+ * only queues the work and kicks the stream's work item on the engine's
+ * unbound workqueue, so that every stream has a worker of its own while
+ * it has work, and streams run concurrently.
+ *
+ * The worker runs the head of the queue and removes it when it ends. A
+ * wait whose fence has not signalled arms a fence callback and returns:
+ * the callback kicks the worker again, so a waiting stream holds no
+ * thread. Copies and memsets go through the engine (engine.c).
+ *
+ * Failures: the first failure of work on a stream is kept, with where it
+ * happened, until a synchronize reports and clears it; while it is kept,
+ * copies and memsets are not run (-ECANCELED), records and waits are.
+ * Work submitted with ACL_VMM_WORK_SYNC reports its own result to its
+ * waiting submitter instead.
+ *
+ * Locking: acl_vmm_stream.lock (a spinlock) protects the queue and the
+ * counters; it is never held while calling into dma-fence, the engine or
+ * anything that sleeps. Waits (synchronize, room in a full queue) sleep on
+ * acl_vmm_stream.waitq. Every ioctl using a stream holds a reference.
+ *
+ * Teardown (destroy, or the context's release): the stream is closed to
+ * new work and, on destroy, its queue is waited for; when its last
+ * reference goes, the worker is stopped at once (the window it is copying
+ * ends first), the callback of a waiting head is removed, and whatever is
+ * still queued is cancelled: records signal their fence with -ECANCELED,
+ * so that no waiter anywhere waits for work that will never run.
+ */
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "acl_vmm.h"
+
+static struct workqueue_struct *acl_vmm_engine_wq;
+
+/**
+ * acl_vmm_engine_init() - create the engine's workqueue
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int acl_vmm_engine_init(void)
+{
+	acl_vmm_engine_wq = alloc_workqueue("acl_vmm_engine", WQ_UNBOUND, 0);
+	return acl_vmm_engine_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * acl_vmm_engine_fini() - destroy the engine's workqueue
+ */
+void acl_vmm_engine_fini(void)
+{
+	destroy_workqueue(acl_vmm_engine_wq);
+}
+
+/**
+ * acl_vmm_ctx_streams_init() - set up a new context's streams and events
+ * @ctx: the context
+ */
+void acl_vmm_ctx_streams_init(struct acl_vmm_ctx *ctx)
+{
+	xa_init_flags(&ctx->streams, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	xa_init_flags(&ctx->events, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+}
+
+/**
+ * acl_vmm_work_alloc() - allocate a piece of work
+ * @type: what it does
+ * @cmd: the ACL_VMM_CMD_* queuing it
+ *
+ * Return: the work, holding one reference, or NULL.
+ */
+struct acl_vmm_work *acl_vmm_work_alloc(enum acl_vmm_work_type type, u32 cmd)
+{
+	struct acl_vmm_work *work = kzalloc(sizeof(*work), GFP_KERNEL_ACCOUNT);
+
+	if (!work)
+		return NULL;
+	kref_init(&work->kref);
+	INIT_LIST_HEAD(&work->node);
+	work->type = type;
+	work->cmd = cmd;
+	return work;
+}
+
+static void acl_vmm_work_release(struct kref *kref)
+{
+	struct acl_vmm_work *work = container_of(kref, struct acl_vmm_work, kref);
+
+	if (work->fence)
+		dma_fence_put(work->fence);
+	kfree(work);
+}
+
+/**
+ * acl_vmm_work_put() - drop a reference on work
+ * @work: the work
+ */
+void acl_vmm_work_put(struct acl_vmm_work *work)
+{
+	kref_put(&work->kref, acl_vmm_work_release);
+}
+
+static void acl_vmm_stream_kick(struct acl_vmm_stream *stream)
+{
+	queue_work(acl_vmm_engine_wq, &stream->run);
+}
+
+/* The head of the queue, unless the stream is torn down. */
+static struct acl_vmm_work *acl_vmm_stream_head(struct acl_vmm_stream *stream)
+{
+	struct acl_vmm_work *work = NULL;
+
+	spin_lock(&stream->lock);
+	if (!stream->dying)
+		work = list_first_entry_or_null(&stream->queue,
+						struct acl_vmm_work, node);
+	spin_unlock(&stream->lock);
+	return work;
+}
+
+/* Remove ended work from the queue and tell whoever waits for it. */
+static void acl_vmm_work_end(struct acl_vmm_stream *stream,
+			     struct acl_vmm_work *work, int error)
+{
+	spin_lock(&stream->lock);
+	list_del_init(&work->node);
+	stream->depth--;
+	stream->ended++;
+	work->error = error;
+	work->done = true;
+	if (error && error != -ECANCELED && !stream->error &&
+	    !(work->flags & ACL_VMM_WORK_SYNC)) {
+		stream->error = error;
+		stream->fault_addr = work->fault_addr;
+		stream->fault_cmd = work->cmd;
+	}
+	spin_unlock(&stream->lock);
+	wake_up_all(&stream->waitq);
+	acl_vmm_work_put(work);	/* the queue's reference */
+}
+
+static void acl_vmm_work_wake(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct acl_vmm_work *work = container_of(cb, struct acl_vmm_work, cb);
+
+	acl_vmm_stream_kick(work->stream);
+}
+
+/*
+ * Whether the head wait's fence has signalled; if not, arm its callback,
+ * which kicks the worker when it does.
+ */
+static bool acl_vmm_work_wait_ready(struct acl_vmm_work *work)
+{
+	if (dma_fence_is_signaled(work->fence))
+		return true;
+	if (work->cb_armed)
+		return false;
+	work->cb_armed = true;
+	if (dma_fence_add_callback(work->fence, &work->cb, acl_vmm_work_wake)) {
+		work->cb_armed = false;	/* -ENOENT: signalled meanwhile */
+		return true;
+	}
+	return false;
+}
+
+static int acl_vmm_work_execute(struct acl_vmm_stream *stream,
+				struct acl_vmm_work *work)
+{
+	bool failed;
+
+	switch (work->type) {
+	case ACL_VMM_WORK_RECORD:
+		acl_vmm_fence_signal(work->fence, 0);
+		return 0;
+	case ACL_VMM_WORK_WAIT:
+		return 0;
+	default:
+		spin_lock(&stream->lock);
+		failed = stream->error;
+		spin_unlock(&stream->lock);
+		if (failed)
+			return -ECANCELED;
+		return acl_vmm_engine_run(stream, work);
+	}
+}
+
+/* The stream's worker: run the queue until it is empty or waits. */
+static void acl_vmm_stream_run(struct work_struct *run)
+{
+	struct acl_vmm_stream *stream =
+		container_of(run, struct acl_vmm_stream, run);
+	struct acl_vmm_work *work;
+
+	while ((work = acl_vmm_stream_head(stream))) {
+		if (work->type == ACL_VMM_WORK_WAIT &&
+		    !acl_vmm_work_wait_ready(work))
+			return;
+		acl_vmm_work_end(stream, work,
+				 acl_vmm_work_execute(stream, work));
+		cond_resched();
+	}
+}
+
+/* Cancel what is queued on a stream whose worker is stopped for good. */
+static void acl_vmm_stream_cancel(struct acl_vmm_stream *stream)
+{
+	struct acl_vmm_work *work;
+
+	for (;;) {
+		spin_lock(&stream->lock);
+		work = list_first_entry_or_null(&stream->queue,
+						struct acl_vmm_work, node);
+		spin_unlock(&stream->lock);
+		if (!work)
+			break;
+		if (work->cb_armed &&
+		    dma_fence_remove_callback(work->fence, &work->cb))
+			work->cb_armed = false;
+		if (work->type == ACL_VMM_WORK_RECORD)
+			acl_vmm_fence_signal(work->fence, -ECANCELED);
+		acl_vmm_work_end(stream, work, -ECANCELED);
+	}
+}
+
+static void acl_vmm_stream_release(struct kref *kref)
+{
+	struct acl_vmm_stream *stream =
+		container_of(kref, struct acl_vmm_stream, kref);
+	struct acl_vmm_work *head;
+
+	spin_lock(&stream->lock);
+	stream->closed = true;
+	stream->dying = true;
+	spin_unlock(&stream->lock);
+	cancel_work_sync(&stream->run);
+	/*
+	 * The worker is stopped; a head wait's callback may still kick it:
+	 * remove the callback, and cancel the kick it may have made.
+	 */
+	spin_lock(&stream->lock);
+	head = list_first_entry_or_null(&stream->queue, struct acl_vmm_work,
+					node);
+	spin_unlock(&stream->lock);
+	if (head && head->cb_armed &&
+	    dma_fence_remove_callback(head->fence, &head->cb))
+		head->cb_armed = false;
+	cancel_work_sync(&stream->run);
+	if (head)
+		head->cb_armed = false;	/* it ran: nothing is installed */
+	acl_vmm_stream_cancel(stream);
+	acl_vmm_stream_mirror_fini(stream);
+	kfree(stream);
+}
+
+/**
+ * acl_vmm_stream_get() - look a stream up and take a reference
+ * @ctx: the context
+ * @id: the stream's id
+ *
+ * Return: the stream, or NULL when @id names none.
+ */
+struct acl_vmm_stream *acl_vmm_stream_get(struct acl_vmm_ctx *ctx, u32 id)
+{
+	struct acl_vmm_stream *stream;
+
+	xa_lock(&ctx->streams);
+	stream = xa_load(&ctx->streams, id);
+	if (stream && !kref_get_unless_zero(&stream->kref))
+		stream = NULL;
+	xa_unlock(&ctx->streams);
+	return stream;
+}
+
+/**
+ * acl_vmm_stream_put() - drop a reference on a stream
+ * @stream: the stream; torn down with the last reference (this sleeps)
+ */
+void acl_vmm_stream_put(struct acl_vmm_stream *stream)
+{
+	might_sleep();
+	kref_put(&stream->kref, acl_vmm_stream_release);
+}
+
+/**
+ * acl_vmm_stream_queue() - queue work on a stream
+ * @stream: the stream
+ * @work: the work; the queue takes over the caller's reference
+ *
+ * Waits, interruptibly, while the stream holds ACL_VMM_STREAM_DEPTH
+ * pieces of work. A record's fence is initialized here, so that its
+ * sequence number follows the queue's order; the caller keeps a
+ * reference to it.
+ *
+ * Return: 0; -ENOENT when the stream was destroyed, -ERESTARTSYS when a
+ * signal came first. On error the work is not queued and the caller
+ * keeps its reference.
+ */
+int acl_vmm_stream_queue(struct acl_vmm_stream *stream,
+			 struct acl_vmm_work *work)
+{
+	struct acl_vmm_fence *fence;
+
+	spin_lock(&stream->lock);
+	while (stream->depth >= ACL_VMM_STREAM_DEPTH && !stream->closed) {
+		spin_unlock(&stream->lock);
+		if (wait_event_interruptible(stream->waitq,
+					     READ_ONCE(stream->depth) <
+					     ACL_VMM_STREAM_DEPTH ||
+					     READ_ONCE(stream->closed)))
+			return -ERESTARTSYS;
+		spin_lock(&stream->lock);
+	}
+	if (stream->closed) {
+		spin_unlock(&stream->lock);
+		return -ENOENT;
+	}
+	if (work->type == ACL_VMM_WORK_RECORD) {
+		fence = container_of(work->fence, struct acl_vmm_fence, base);
+		spin_lock_init(&fence->lock);
+		dma_fence_init(&fence->base, &acl_vmm_fence_ops, &fence->lock,
+			       stream->fence_context, ++stream->fence_seqno);
+		dma_fence_get(&fence->base);	/* the caller's */
+	}
+	work->stream = stream;
+	list_add_tail(&work->node, &stream->queue);
+	stream->depth++;
+	stream->submitted++;
+	spin_unlock(&stream->lock);
+	acl_vmm_stream_kick(stream);
+	return 0;
+}
+
+static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
+						   u32 device, u32 priority)
+{
+	struct acl_vmm_stream *stream;
+
+	stream = kzalloc(sizeof(*stream), GFP_KERNEL_ACCOUNT);
+	if (!stream)
+		return NULL;
+	if (acl_vmm_stream_mirror_init(stream)) {
+		kfree(stream);
+		return NULL;
+	}
+	stream->ctx = ctx;
+	stream->device = device;
+	stream->priority = priority;
+	kref_init(&stream->kref);
+	INIT_WORK(&stream->run, acl_vmm_stream_run);
+	spin_lock_init(&stream->lock);
+	INIT_LIST_HEAD(&stream->queue);
+	init_waitqueue_head(&stream->waitq);
+	stream->fence_context = dma_fence_context_alloc(1);
+	return stream;
+}
+
+/**
+ * acl_vmm_ioctl_stream_create() - ACL_VMM_STREAM_CREATE
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error no stream exists.
+ */
+int acl_vmm_ioctl_stream_create(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_stream_create *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_stream *stream;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->stream)
+		return -EINVAL;
+	if (cmd->priority > ACL_VMM_STREAM_PRIORITY_MAX)
+		return -EINVAL;
+	if (!acl_vmm_ctx_device(ctx, cmd->device))
+		return -ENODEV;
+	stream = acl_vmm_stream_alloc(ctx, cmd->device, cmd->priority);
+	if (!stream)
+		return -ENOMEM;
+	ret = xa_alloc(&ctx->streams, &stream->id, stream,
+		       XA_LIMIT(1, ACL_VMM_MAX_STREAMS), GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_put_stream;
+	cmd->stream = stream->id;
+	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_erase;
+	return 0;
+
+err_erase:
+	xa_erase(&ctx->streams, stream->id);
+err_put_stream:
+	acl_vmm_stream_put(stream);
+	return ret;
+}
+
+/* Close a stream to new work and take it out of the context's ids. */
+static void acl_vmm_stream_close(struct acl_vmm_ctx *ctx,
+				 struct acl_vmm_stream *stream)
+{
+	spin_lock(&stream->lock);
+	stream->closed = true;
+	spin_unlock(&stream->lock);
+	wake_up_all(&stream->waitq);	/* submitters waiting for room */
+	if (xa_erase(&ctx->streams, stream->id) == stream)
+		acl_vmm_stream_put(stream);	/* the id's reference */
+}
+
+/**
+ * acl_vmm_ioctl_stream_destroy() - ACL_VMM_STREAM_DESTROY
+ * @ucmd: the call
+ *
+ * Return: 0, -ENOENT, or -EINTR when a fatal signal cut the wait short.
+ */
+int acl_vmm_ioctl_stream_destroy(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_stream_destroy *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_stream *stream;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	stream = acl_vmm_stream_get(ctx, cmd->stream);
+	if (!stream)
+		return -ENOENT;
+	acl_vmm_stream_close(ctx, stream);
+	if (wait_event_killable(stream->waitq, !READ_ONCE(stream->depth)))
+		ret = -EINTR;
+	acl_vmm_stream_put(stream);
+	return ret;
+}
+
+/* Wait until the work queued before now has ended. */
+static int acl_vmm_stream_wait(struct acl_vmm_stream *stream)
+{
+	u64 target;
+
+	spin_lock(&stream->lock);
+	target = stream->submitted;
+	spin_unlock(&stream->lock);
+	return wait_event_interruptible(stream->waitq,
+					READ_ONCE(stream->ended) >= target);
+}
+
+/* Move a stream's kept failure, if any, into @cmd (if it holds none yet). */
+static void acl_vmm_stream_take_error(struct acl_vmm_stream *stream,
+				      struct acl_vmm_sync *cmd)
+{
+	spin_lock(&stream->lock);
+	if (stream->error && !cmd->error) {
+		cmd->error = stream->error;
+		cmd->fault_addr = stream->fault_addr;
+		cmd->fault_cmd = stream->fault_cmd;
+	}
+	stream->error = 0;
+	spin_unlock(&stream->lock);
+}
+
+static int acl_vmm_sync_check(struct acl_vmm_sync *cmd)
+{
+	if (cmd->flags || cmd->__reserved || cmd->error || cmd->fault_addr ||
+	    cmd->fault_cmd)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * acl_vmm_ioctl_stream_sync() - ACL_VMM_STREAM_SYNC
+ * @ucmd: the call
+ *
+ * Return: 0 (the stream's failure, if any, is in the reply), -ENOENT, or
+ * -ERESTARTSYS when a signal interrupted the wait (nothing is changed).
+ */
+int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_sync *cmd = ucmd->cmd;
+	struct acl_vmm_stream *stream;
+	int ret;
+
+	ret = acl_vmm_sync_check(cmd);
+	if (ret)
+		return ret;
+	stream = acl_vmm_stream_get(ucmd->ctx, cmd->id);
+	if (!stream)
+		return -ENOENT;
+	ret = acl_vmm_stream_wait(stream);
+	if (!ret)
+		acl_vmm_stream_take_error(stream, cmd);
+	acl_vmm_stream_put(stream);
+	if (ret)
+		return ret;
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/**
+ * acl_vmm_ioctl_device_sync() - ACL_VMM_DEVICE_SYNC
+ * @ucmd: the call
+ *
+ * Waits for every stream of the context on the device, then reports the
+ * first failure found and clears every stream's.
+ *
+ * Return: 0, -ENODEV, or -ERESTARTSYS (no failure is cleared then).
+ */
+int acl_vmm_ioctl_device_sync(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_sync *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_stream *stream;
+	unsigned long id;
+	void *entry;
+	int pass, ret = 0;
+
+	ret = acl_vmm_sync_check(cmd);
+	if (ret)
+		return ret;
+	if (!acl_vmm_ctx_device(ctx, cmd->id))
+		return -ENODEV;
+	/* Wait for all first, then take the failures: all or nothing. */
+	for (pass = 0; pass < 2; pass++) {
+		xa_for_each(&ctx->streams, id, entry) {
+			stream = acl_vmm_stream_get(ctx, id);
+			if (!stream)
+				continue;
+			if (stream->device == cmd->id) {
+				if (!pass)
+					ret = acl_vmm_stream_wait(stream);
+				else
+					acl_vmm_stream_take_error(stream, cmd);
+			}
+			acl_vmm_stream_put(stream);
+			if (ret)
+				return ret;
+		}
+	}
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * Queue @work on stream @id; with ACL_VMM_WORK_SYNC, wait for it and
+ * report its result through @error and @fault_addr.
+ */
+static int acl_vmm_submit(struct acl_vmm_ctx *ctx, u32 id,
+			  struct acl_vmm_work *work, s32 *error,
+			  u64 *fault_addr)
+{
+	struct acl_vmm_stream *stream;
+	int ret;
+
+	stream = acl_vmm_stream_get(ctx, id);
+	if (!stream) {
+		ret = -ENOENT;
+		goto out_put_work;
+	}
+	if (work->flags & ACL_VMM_WORK_SYNC)
+		kref_get(&work->kref);	/* ours, to read the result */
+	ret = acl_vmm_stream_queue(stream, work);
+	if (ret) {
+		if (work->flags & ACL_VMM_WORK_SYNC)
+			acl_vmm_work_put(work);
+		goto out_put_stream;
+	}
+	if (!(work->flags & ACL_VMM_WORK_SYNC)) {
+		acl_vmm_stream_put(stream);
+		return 0;
+	}
+	/* Queued: only a fatal signal, which ends the process, stops this. */
+	if (wait_event_killable(stream->waitq, READ_ONCE(work->done))) {
+		ret = -EINTR;
+	} else {
+		*error = work->error;
+		*fault_addr = work->fault_addr;
+	}
+out_put_stream:
+	acl_vmm_stream_put(stream);
+out_put_work:
+	acl_vmm_work_put(work);
+	return ret;
+}
+
+static int acl_vmm_work_check(u32 flags, s32 error, u64 fault_addr, u64 dst,
+			      u64 length)
+{
+	if ((flags & ~ACL_VMM_WORK_SYNC) || error || fault_addr)
+		return -EINVAL;
+	if (!length || dst + length - 1 < dst)
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(dst), length))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * acl_vmm_ioctl_copy() - ACL_VMM_COPY: queue a copy
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error nothing is queued.
+ */
+int acl_vmm_ioctl_copy(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_copy *cmd = ucmd->cmd;
+	struct acl_vmm_work *work;
+	int ret;
+
+	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr,
+				 cmd->dst, cmd->length);
+	if (!ret)
+		ret = acl_vmm_work_check(0, 0, 0, cmd->src, cmd->length);
+	if (ret)
+		return ret;
+	work = acl_vmm_work_alloc(ACL_VMM_WORK_COPY, ACL_VMM_CMD_COPY);
+	if (!work)
+		return -ENOMEM;
+	work->flags = cmd->flags;
+	work->dst = cmd->dst;
+	work->src = cmd->src;
+	work->length = cmd->length;
+	ret = acl_vmm_submit(ucmd->ctx, cmd->stream, work, &cmd->error,
+			     &cmd->fault_addr);
+	if (ret || !(cmd->flags & ACL_VMM_WORK_SYNC))
+		return ret;
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/**
+ * acl_vmm_ioctl_memset() - ACL_VMM_MEMSET: queue a memset
+ * @ucmd: the call
+ *
+ * Return: 0 or a negative errno; on error nothing is queued.
+ */
+int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_memset *cmd = ucmd->cmd;
+	struct acl_vmm_work *work;
+	int ret;
+
+	if (cmd->__reserved || cmd->value > U8_MAX)
+		return -EINVAL;
+	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr,
+				 cmd->dst, cmd->length);
+	if (ret)
+		return ret;
+	work = acl_vmm_work_alloc(ACL_VMM_WORK_MEMSET, ACL_VMM_CMD_MEMSET);
+	if (!work)
+		return -ENOMEM;
+	work->flags = cmd->flags;
+	work->dst = cmd->dst;
+	work->length = cmd->length;
+	work->value = cmd->value;
+	ret = acl_vmm_submit(ucmd->ctx, cmd->stream, work, &cmd->error,
+			     &cmd->fault_addr);
+	if (ret || !(cmd->flags & ACL_VMM_WORK_SYNC))
+		return ret;
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/**
+ * acl_vmm_ctx_streams_destroy() - tear down every stream of a context
+ * @ctx: the context, being released: no ioctl runs on it any more
+ *
+ * Work still queued is cancelled, and the work running stops after its
+ * current window.
+ */
+void acl_vmm_ctx_streams_destroy(struct acl_vmm_ctx *ctx)
+{
+	struct acl_vmm_stream *stream;
+	unsigned long id;
+
+	xa_for_each(&ctx->streams, id, stream) {
+		spin_lock(&stream->lock);
+		stream->dying = true;
+		spin_unlock(&stream->lock);
+		acl_vmm_stream_close(ctx, stream);
+	}
+	xa_destroy(&ctx->streams);
+}
