@@ -8,8 +8,9 @@
  * debugfs (/sys/kernel/debug/acl_vmm/): "contexts" lists every open
  * context, one line of key=value pairs each (process, counts, bytes held
  * per device); each context has a directory "<tgid>-<id>" with "maps", its
- * reservations with the mappings inside them and its handles, in the
- * spirit of /proc/PID/maps. acl-vmm-smi reads both.
+ * reservations with the mappings inside them, its handles and its streams
+ * (device, work queued, work ended, the failure kept), in the spirit of
+ * /proc/PID/maps. acl-vmm-smi reads both.
  *
  * The tracepoints are in trace.h.
  */
@@ -138,9 +139,11 @@ static int acl_vmm_maps_show(struct seq_file *m, void *unused)
 {
 	struct acl_vmm_ctx *ctx = m->private;
 	struct acl_vmm_reservation *res;
+	struct acl_vmm_stream *stream;
 	struct acl_vmm_va_node *node;
 	struct acl_vmm_handle *handle;
 	unsigned long id;
+	void *entry;
 
 	mutex_lock(&ctx->lock);
 	for (node = acl_vmm_va_first(&ctx->vs.reservations, 0, ULONG_MAX); node;
@@ -155,6 +158,19 @@ static int acl_vmm_maps_show(struct seq_file *m, void *unused)
 			   handle->map_count, handle->freed ? " freed" : "",
 			   handle->imported ? " imported" : "");
 	mutex_unlock(&ctx->lock);
+	/* Not under ctx->lock: the last put of a stream waits for its worker. */
+	xa_for_each(&ctx->streams, id, entry) {
+		stream = acl_vmm_stream_get(ctx, id);
+		if (!stream)
+			continue;
+		spin_lock(&stream->lock);
+		seq_printf(m, "stream %u device=%u priority=%u queued=%u submitted=%llu ended=%llu error=%d\n",
+			   stream->id, stream->device, stream->priority,
+			   stream->depth, stream->submitted, stream->ended,
+			   stream->error);
+		spin_unlock(&stream->lock);
+		acl_vmm_stream_put(stream);
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(acl_vmm_maps);

@@ -257,10 +257,112 @@ TEST(raw_ioctls)
 	sweep(_metadata, &ops);
 }
 
+/* Streams and events, raw: every ioctl of theirs that allocates. */
+struct raw_stream {
+	int fd;
+	uint32_t stream, event;
+	char buf[64];
+};
+
+static int step_stream(struct raw_stream *r, int step)
+{
+	struct acl_vmm_stream_create sc = { .size = sizeof(sc) };
+	struct acl_vmm_stream_destroy sd = { .size = sizeof(sd), .stream = r->stream };
+	struct acl_vmm_copy cp = { .size = sizeof(cp), .stream = r->stream,
+				   .dst = (uintptr_t)r->buf, .src = (uintptr_t)r->buf + 32,
+				   .length = 32 };
+	struct acl_vmm_memset ms = { .size = sizeof(ms), .stream = r->stream,
+				     .flags = ACL_VMM_WORK_SYNC, .dst = (uintptr_t)r->buf,
+				     .length = 16, .value = 1 };
+	struct acl_vmm_event_create ec = { .size = sizeof(ec) };
+	struct acl_vmm_event_record er = { .size = sizeof(er), .event = r->event,
+					   .stream = r->stream };
+	struct acl_vmm_event_id ei = { .size = sizeof(ei), .event = r->event };
+	struct acl_vmm_sync sy = { .size = sizeof(sy), .id = r->stream };
+	int ret = 0;
+
+	switch (step) {
+	case 0:
+		if (r->fd > 0)
+			close(r->fd);
+		r->fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+		if (r->fd < 0)
+			return -errno;
+		return attach_device(r->fd, 0);
+	case 1:
+		ret = ioctl(r->fd, ACL_VMM_STREAM_CREATE, &sc);
+		r->stream = sc.stream;
+		break;
+	case 2:
+		ret = ioctl(r->fd, ACL_VMM_COPY, &cp);
+		break;
+	case 3:
+		ret = ioctl(r->fd, ACL_VMM_MEMSET, &ms);
+		if (!ret && ms.error)
+			return ms.error;
+		break;
+	case 4:
+		ret = ioctl(r->fd, ACL_VMM_EVENT_CREATE, &ec);
+		r->event = ec.event;
+		break;
+	case 5:
+		ret = ioctl(r->fd, ACL_VMM_EVENT_RECORD, &er);
+		break;
+	case 6:
+		ret = ioctl(r->fd, ACL_VMM_EVENT_WAIT, &er);
+		break;
+	case 7:
+		ret = ioctl(r->fd, ACL_VMM_STREAM_SYNC, &sy);
+		if (!ret && sy.error)
+			return sy.error;
+		break;
+	case 8:
+		ret = ioctl(r->fd, ACL_VMM_EVENT_SYNC, &ei);
+		break;
+	case 9:
+		ret = ioctl(r->fd, ACL_VMM_EVENT_DESTROY, &ei);
+		break;
+	case 10:
+		ret = ioctl(r->fd, ACL_VMM_STREAM_DESTROY, &sd);
+		break;
+	default:
+		return 1;
+	}
+	return ret ? -errno : 0;
+}
+
+static int stream_step(void *state, int i)
+{
+	return step_stream(state, i);
+}
+
+static void stream_cleanup(void *state)
+{
+	struct raw_stream *r = state;
+
+	if (r->fd > 0)
+		close(r->fd);
+}
+
+TEST(stream_ioctls)
+{
+	static const struct sweep_ops ops = {
+		.name = "stream ioctls", .step = stream_step, .cleanup = stream_cleanup,
+		.injected_error = -ENOMEM, .state_size = sizeof(struct raw_stream),
+	};
+
+	if (!fail_nth_setup())
+		SKIP(return, "no fault injection (CONFIG_FAULT_INJECTION): run on the debug kernel");
+	_Static_assert(sizeof(struct raw_stream) <= 256, "sweep state");
+	sweep(_metadata, &ops);
+}
+
 /* The library's calls, as a program makes them, failing anywhere. */
 struct lib {
 	void *va;
 	aclrtDrvMemHandle h;
+	aclrtStream s;
+	aclrtEvent ev;
 };
 
 static int lib_step(void *state, int step)
@@ -278,10 +380,17 @@ static int lib_step(void *state, int step)
 	case 3: return aclrtMallocPhysical(h, 2 * PAGE_2M, &prop, 0);
 	case 4: return aclrtMapMem(*va, 2 * PAGE_2M, 0, *h, 0);
 	case 5: return aclrtMemcpy(*va, 64, buf, sizeof(buf), ACL_MEMCPY_HOST_TO_DEVICE);
-	case 6: return aclrtUnmapMem(*va);
-	case 7: return aclrtFreePhysical(*h);
-	case 8: return aclrtReleaseMemAddress(*va);
-	case 9: return aclFinalize();
+	case 6: return aclrtCreateStream(&l->s);
+	case 7: return aclrtCreateEvent(&l->ev);
+	case 8: return aclrtMemcpyAsync(buf, sizeof(buf), *va, 64, ACL_MEMCPY_DEVICE_TO_HOST, l->s);
+	case 9: return aclrtRecordEvent(l->ev, l->s);
+	case 10: return aclrtSynchronizeStream(l->s);
+	case 11: return aclrtDestroyEvent(l->ev);
+	case 12: return aclrtDestroyStream(l->s);
+	case 13: return aclrtUnmapMem(*va);
+	case 14: return aclrtFreePhysical(*h);
+	case 15: return aclrtReleaseMemAddress(*va);
+	case 16: return aclFinalize();
 	default: return 1;
 	}
 }

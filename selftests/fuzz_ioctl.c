@@ -4,7 +4,8 @@
  *
  * Worker processes, each with threads, call every ioctl with arguments
  * mixing what the kernel handed out (reservation and mapping addresses,
- * handle ids, shares, dma-buf descriptors) with garbage: random sizes,
+ * handle ids, shares, dma-buf descriptors, streams and events) with
+ * garbage, queue copies and memsets over all of it: random sizes,
  * flags, lengths, reserved fields and command numbers. They also touch
  * reserved memory, munmap, mprotect, madvise and mremap it, fork children
  * that use the inherited descriptor, and reset their context. The parent
@@ -44,7 +45,11 @@ struct pool {
 	_Atomic uint32_t handle[POOL];
 	_Atomic uint64_t share[POOL];
 	_Atomic int dmabuf[POOL];
+	_Atomic uint32_t stream[POOL];
+	_Atomic uint32_t event[POOL];
 };
+
+static char scratch[1 << 16];
 
 static struct pool pool;
 static int ctx_fd;
@@ -105,6 +110,16 @@ static uint32_t any_handle(void)
 	return pick(6) ? atomic_load(&pool.handle[pick(POOL)]) : (uint32_t)rnd() % 64;
 }
 
+static uint32_t any_stream(void)
+{
+	return pick(8) ? atomic_load(&pool.stream[pick(POOL)]) : (uint32_t)rnd() % 2048;
+}
+
+static uint32_t any_event(void)
+{
+	return pick(8) ? atomic_load(&pool.event[pick(POOL)]) : (uint32_t)rnd() % 128;
+}
+
 static void remember(_Atomic uint64_t *slot, uint64_t v)
 {
 	atomic_store(&slot[pick(POOL)], v);
@@ -161,11 +176,20 @@ static void one_op(void)
 		struct acl_vmm_set_pids sp;
 		struct acl_vmm_import im;
 		struct acl_vmm_dmabuf db;
+		struct acl_vmm_stream_create sc;
+		struct acl_vmm_stream_destroy sd;
+		struct acl_vmm_sync sy;
+		struct acl_vmm_copy cp;
+		struct acl_vmm_memset ms;
+		struct acl_vmm_event_create ec;
+		struct acl_vmm_event_id ei;
+		struct acl_vmm_event_record er;
+		struct acl_vmm_event_query eq;
 		char raw[128];
 	} u;
 	int32_t pids[4] = { getpid(), getppid(), (int32_t)rnd(), 1 };
 	unsigned long req = 0;
-	int ret, k = (int)pick(22);
+	int ret, k = (int)pick(29);
 	char node[32];
 
 	memset(&u, 0, sizeof(u));
@@ -316,6 +340,69 @@ static void one_op(void)
 		/* Any command number, any type byte, any direction and size. */
 		req = pick(2) ? _IO(ACL_VMM_TYPE, (unsigned long)pick(256)) : (unsigned long)rnd();
 		*(uint32_t *)u.raw = (uint32_t)pick(160);
+		break;
+	case 21:
+		u.sc.device = (uint32_t)pick(3);
+		u.sc.priority = (uint32_t)pick(9);
+		u.sc.size = any_size(sizeof(u.sc));
+		if (!ioctl(ctx_fd, ACL_VMM_STREAM_CREATE, &u.sc))
+			atomic_store(&pool.stream[pick(POOL)], u.sc.stream);
+		break;
+	case 22:
+		if (pick(8))
+			break;
+		u.sd.stream = any_stream();
+		u.sd.size = any_size(sizeof(u.sd));
+		req = ACL_VMM_STREAM_DESTROY;
+		break;
+	case 23:
+	case 24:
+		/* Writes go to reservations or scratch; reads come from anywhere. */
+		u.cp.stream = any_stream();
+		u.cp.flags = pick(4) ? 0 : ACL_VMM_WORK_SYNC;
+		u.cp.dst = pick(3) ? any_addr() : (uintptr_t)scratch + pick(sizeof(scratch) / 2);
+		u.cp.src = pick(3) ? any_addr() : (uintptr_t)scratch + pick(sizeof(scratch) / 2);
+		u.cp.length = pick(4) ? 1 + pick(sizeof(scratch) / 2) : pick(4 * PAGE_2M);
+		if (k == 24) {
+			uint64_t len = u.cp.length;
+
+			/* The same head as a copy; length and value overlap src. */
+			u.ms.length = len;
+			u.ms.value = (uint32_t)pick(300);
+			u.ms.__reserved = 0;
+			u.ms.size = any_size(sizeof(u.ms));
+			req = ACL_VMM_MEMSET;
+		} else {
+			u.cp.size = any_size(sizeof(u.cp));
+			req = ACL_VMM_COPY;
+		}
+		break;
+	case 25:
+		u.ec.size = any_size(sizeof(u.ec));
+		if (!ioctl(ctx_fd, ACL_VMM_EVENT_CREATE, &u.ec))
+			atomic_store(&pool.event[pick(POOL)], u.ec.event);
+		break;
+	case 26:
+		u.er.event = any_event();
+		u.er.stream = any_stream();
+		u.er.size = any_size(sizeof(u.er));
+		req = pick(2) ? ACL_VMM_EVENT_RECORD : ACL_VMM_EVENT_WAIT;
+		break;
+	case 27:
+		u.ei.event = any_event();
+		u.ei.size = any_size(sizeof(u.ei));
+		switch (pick(3)) {
+		case 0: req = ACL_VMM_EVENT_DESTROY; break;
+		case 1: req = ACL_VMM_EVENT_SYNC; break;
+		default:
+			u.eq.size = any_size(sizeof(u.eq));
+			req = ACL_VMM_EVENT_QUERY;
+		}
+		break;
+	case 28:
+		u.sy.id = pick(2) ? any_stream() : (uint32_t)pick(3);
+		u.sy.size = any_size(sizeof(u.sy));
+		req = pick(2) ? ACL_VMM_STREAM_SYNC : ACL_VMM_DEVICE_SYNC;
 		break;
 	case 20:
 		u.di.device = (uint32_t)pick(4);

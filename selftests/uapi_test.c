@@ -85,7 +85,7 @@ TEST_F(uapi, unknown_commands)
 
 	*(uint32_t *)buf = sizeof(buf);
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_BASE - 1), buf));
-	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT_DMABUF + 1), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_QUERY + 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, 0xff), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO('X', ACL_VMM_CMD_GET_INFO), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO, int), buf));
@@ -466,6 +466,194 @@ TEST_F(uapi, query)
 	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_QUERY, &q));
 	EXPECT_EQ(0, unmap(self->fd, va + PAGE_2M));
 	EXPECT_EQ(0, free_handle(self->fd, h));
+}
+
+static uint32_t stream_create(int fd, uint32_t device)
+{
+	struct acl_vmm_stream_create c = { .size = sizeof(c), .device = device };
+
+	return xioctl(fd, ACL_VMM_STREAM_CREATE, &c) ? 0 : c.stream;
+}
+
+/* Streams and events: every reserved field, flag and id is checked. */
+TEST_F(uapi, stream_abi)
+{
+	struct acl_vmm_stream_create sc = { .size = sizeof(sc) };
+	struct acl_vmm_stream_destroy sd = { .size = sizeof(sd) };
+	struct acl_vmm_sync sy = { .size = sizeof(sy) };
+	struct acl_vmm_copy cp = { .size = sizeof(cp) };
+	struct acl_vmm_memset ms = { .size = sizeof(ms) };
+	struct acl_vmm_event_create ec = { .size = sizeof(ec) };
+	struct acl_vmm_event_id ei = { .size = sizeof(ei) };
+	struct acl_vmm_event_record er = { .size = sizeof(er) };
+	struct acl_vmm_event_query eq = { .size = sizeof(eq) };
+	char buf[64] = { 0 };
+	uint32_t s;
+	int fd2;
+
+	sc.priority = ACL_VMM_STREAM_PRIORITY_MAX + 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
+	sc.priority = 0;
+	sc.flags = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
+	sc.flags = 0;
+	sc.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
+	sc.__reserved = 0;
+	sc.device = 2;
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
+	/* A context that did not attach the device may not run work on it. */
+	fd2 = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	ASSERT_GE(fd2, 0);
+	EXPECT_EQ(0, stream_create(fd2, 0));
+	close(fd2);
+	s = stream_create(self->fd, 0);
+	ASSERT_NE(0, s);
+
+	cp.stream = s;
+	cp.dst = (uintptr_t)buf;
+	cp.src = (uintptr_t)buf + 32;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));	/* length 0 */
+	cp.length = 16;
+	cp.flags = 2;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	cp.flags = 0;
+	cp.error = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	cp.error = 0;
+	cp.src = ~0ULL - 4;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));	/* wraps */
+	cp.src = 0xffff888000000000ULL;					/* kernel */
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	cp.src = (uintptr_t)buf + 32;
+	cp.stream = s + 1000;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	cp.stream = s;
+	memset(buf + 32, 'x', 16);
+	cp.flags = ACL_VMM_WORK_SYNC;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	EXPECT_EQ(0, cp.error);
+	EXPECT_EQ(0, memcmp(buf, buf + 32, 16));
+	/* A synchronous copy from nowhere reports its own fault. */
+	cp.error = 0;
+	cp.src = 4096;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	EXPECT_EQ(-EFAULT, cp.error);
+	EXPECT_EQ(4096, cp.fault_addr);
+
+	ms.stream = s;
+	ms.dst = (uintptr_t)buf;
+	ms.length = 8;
+	ms.value = 256;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MEMSET, &ms));
+	ms.value = 0x7f;
+	ms.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MEMSET, &ms));
+	ms.__reserved = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_MEMSET, &ms));
+
+	sy.id = s;
+	sy.fault_cmd = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
+	sy.fault_cmd = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
+	EXPECT_EQ(0, sy.error);
+	EXPECT_EQ(0x7f, buf[7]);
+	/* An asynchronous fault is kept for the next synchronize, once. */
+	cp.flags = 0;
+	cp.error = 0;
+	cp.fault_addr = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
+	EXPECT_EQ(-EFAULT, sy.error);
+	EXPECT_EQ(4096, sy.fault_addr);
+	EXPECT_EQ(ACL_VMM_CMD_COPY, sy.fault_cmd);
+	memset(&sy, 0, sizeof(sy));
+	sy.size = sizeof(sy);
+	sy.id = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_DEVICE_SYNC, &sy));
+	EXPECT_EQ(0, sy.error);
+	sy.id = 9;
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, ACL_VMM_DEVICE_SYNC, &sy));
+	sy.id = s + 1000;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
+
+	ec.event = 5;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_CREATE, &ec));
+	ec.event = 0;
+	ASSERT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_CREATE, &ec));
+	eq.event = ec.event;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
+	EXPECT_EQ(ACL_VMM_EVENT_NONE, eq.status);
+	er.event = ec.event;
+	er.stream = s;
+	/* Never recorded: a wait is nothing to queue. */
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_WAIT, &er));
+	er.flags = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
+	er.flags = 0;
+	er.stream = 0;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
+	er.stream = s;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
+	ei.event = ec.event;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &ei));
+	eq.status = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
+	eq.status = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
+	EXPECT_EQ(ACL_VMM_EVENT_COMPLETE, eq.status);
+	EXPECT_NE(0, eq.timestamp_ns);
+	ei.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_DESTROY, &ei));
+	ei.__reserved = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_DESTROY, &ei));
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_DESTROY, &ei));
+	eq.status = 0;
+	eq.timestamp_ns = 0;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
+
+	sd.stream = s;
+	sd.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_DESTROY, &sd));
+	sd.__reserved = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_STREAM_DESTROY, &sd));
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_STREAM_DESTROY, &sd));
+}
+
+/* A context holds a bounded number of streams. */
+TEST_F(uapi, stream_limit)
+{
+	struct acl_vmm_stream_create c = { .size = sizeof(c) };
+	int n = 0;
+
+	while (n <= ACL_VMM_MAX_STREAMS && !xioctl(self->fd, ACL_VMM_STREAM_CREATE, &c)) {
+		c.stream = 0;
+		n++;
+	}
+	EXPECT_EQ(ACL_VMM_MAX_STREAMS, n);
+	EXPECT_EQ(-EBUSY, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &c));
+	/* Closing the file destroys them all (the teardown checks usage). */
+}
+
+/* Another process's work never runs on this file's streams. */
+TEST_F(uapi, stream_other_process_refused)
+{
+	struct acl_vmm_copy cp = { .size = sizeof(cp), .length = 1 };
+	char a = 1, b = 2;
+	int status;
+	pid_t pid;
+
+	cp.stream = stream_create(self->fd, 0);
+	ASSERT_NE(0, cp.stream);
+	cp.dst = (uintptr_t)&a;
+	cp.src = (uintptr_t)&b;
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(xioctl(self->fd, ACL_VMM_COPY, &cp) == -EPERM ? 0 : 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST_HARNESS_MAIN
