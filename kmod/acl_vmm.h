@@ -387,9 +387,8 @@ struct acl_vmm_work {
 };
 
 /**
- * struct acl_vmm_mirror - a range of the process mirrored for running work
- * @notifier: the interval notifier over the range, inserted while a copy
- *            or memset uses it
+ * struct acl_vmm_mirror - a stream's mirror of its process's page tables
+ * @notifier: the interval notifier over the whole user address space
  * @stream: the stream whose work uses it
  */
 struct acl_vmm_mirror {
@@ -397,7 +396,7 @@ struct acl_vmm_mirror {
 	struct acl_vmm_stream *stream;
 };
 
-/* The two ranges a copy mirrors, and the pages of one window of each. */
+/* The two ranges a copy reaches, and the pages of one window of each. */
 enum {
 	ACL_VMM_MIRROR_DST,
 	ACL_VMM_MIRROR_SRC,
@@ -435,7 +434,7 @@ enum {
  *               window, and by the mirror's invalidation: a range
  *               invalidated (unmapped, freed, migrated) is never touched
  *               after its invalidation returns
- * @mirror: the ranges mirrored for the running copy or memset
+ * @mirror: its mirror of the process
  * @pfns: the pages of the current window of each range
  */
 struct acl_vmm_stream {
@@ -459,7 +458,7 @@ struct acl_vmm_stream {
 	u64 fence_context;
 	u64 fence_seqno;
 	struct mutex mirror_lock; /* excludes invalidation from page access */
-	struct acl_vmm_mirror mirror[ACL_VMM_MIRRORS];
+	struct acl_vmm_mirror mirror;
 	unsigned long *pfns[ACL_VMM_MIRRORS];
 };
 
@@ -548,7 +547,8 @@ int acl_vmm_ioctl_reset(struct acl_vmm_ucmd *ucmd);
 
 /* engine.c */
 int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work);
-int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream);
+int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream,
+			       struct mm_struct *mm);
 void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream);
 
 /* stream.c */

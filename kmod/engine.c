@@ -14,8 +14,9 @@
  * window, as lib/test_hmm.c does:
  *
  *  1. hmm_range_fault() the window of each range, under the mmap_lock
- *     for reading, with an interval notifier (struct acl_vmm_mirror)
- *     covering the range, inserted for the duration of the work;
+ *     for reading, against the stream's interval notifier (struct
+ *     acl_vmm_mirror), which covers the whole user address space for the
+ *     stream's life;
  *  2. take acl_vmm_stream.mirror_lock and check with
  *     mmu_interval_read_retry() that no invalidation ran meanwhile;
  *     if one did, fault the window again;
@@ -66,41 +67,53 @@ static const struct mmu_interval_notifier_ops acl_vmm_mirror_ops = {
 };
 
 /**
- * acl_vmm_stream_mirror_init() - set up a stream's mirror
+ * acl_vmm_stream_mirror_init() - set up a stream's mirror of its process
  * @stream: the new stream
+ * @mm: the process's mm, which the caller (in an ioctl of the process)
+ *      keeps alive
  *
- * Return: 0, or -ENOMEM.
+ * One interval notifier covers the whole user address space for the
+ * stream's life, as lib/test_hmm.c's mirror does: it is never inserted
+ * or removed while work runs.
+ *
+ * Return: 0, or a negative errno.
  */
-int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream)
+int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream,
+			       struct mm_struct *mm)
 {
-	int i;
+	int i, ret = -ENOMEM;
 
 	mutex_init(&stream->mirror_lock);
+	stream->mirror.stream = stream;
 	for (i = 0; i < ACL_VMM_MIRRORS; i++) {
-		stream->mirror[i].stream = stream;
 		stream->pfns[i] = kvcalloc(ACL_VMM_ENGINE_WINDOW_PAGES,
 					   sizeof(unsigned long),
 					   GFP_KERNEL_ACCOUNT);
 		if (!stream->pfns[i])
 			goto err_free_pfns;
 	}
+	ret = mmu_interval_notifier_insert(&stream->mirror.notifier, mm, 0,
+					   TASK_SIZE, &acl_vmm_mirror_ops);
+	if (ret)
+		goto err_free_pfns;
 	return 0;
 
 err_free_pfns:
 	while (i--)
 		kvfree(stream->pfns[i]);
 	mutex_destroy(&stream->mirror_lock);
-	return -ENOMEM;
+	return ret;
 }
 
 /**
- * acl_vmm_stream_mirror_fini() - free a stream's mirror
+ * acl_vmm_stream_mirror_fini() - remove a stream's mirror
  * @stream: the stream, whose worker is stopped
  */
 void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream)
 {
 	int i;
 
+	mmu_interval_notifier_remove(&stream->mirror.notifier);
 	for (i = 0; i < ACL_VMM_MIRRORS; i++)
 		kvfree(stream->pfns[i]);
 	mutex_destroy(&stream->mirror_lock);
@@ -153,19 +166,56 @@ static unsigned long acl_vmm_run_pages(const unsigned long *pfns,
 }
 
 /*
+ * struct acl_vmm_run - the physically contiguous run of pages of a range
+ * the current piece lies in: pages [@first, @last] of the window. Pieces
+ * go one way through a window, so each run is found once: a window
+ * costs one pass over its pages, whatever the pieces.
+ */
+struct acl_vmm_run {
+	unsigned long first;
+	unsigned long last;
+	bool valid;
+};
+
+/*
  * Bytes of range @r that can be reached in one piece from @addr: forward,
  * from @addr on; backward, up to and including @addr.
  */
-static u64 acl_vmm_piece_bytes(const struct hmm_range *r, u64 addr, int dir)
+static u64 acl_vmm_piece_bytes(const struct hmm_range *r,
+			       struct acl_vmm_run *run, u64 addr, int dir)
 {
 	unsigned long npages = (r->end - r->start) >> PAGE_SHIFT;
 	unsigned long i = (addr - r->start) >> PAGE_SHIFT;
-	unsigned long run = acl_vmm_run_pages(r->hmm_pfns, npages, i, dir);
 	u64 in_page = addr & ~PAGE_MASK;
 
+	if (!run->valid || i < run->first || i > run->last) {
+		if (dir > 0) {
+			run->first = i;
+			run->last = i + acl_vmm_run_pages(r->hmm_pfns, npages, i, 1) - 1;
+		} else {
+			run->last = i;
+			run->first = i + 1 - acl_vmm_run_pages(r->hmm_pfns, npages, i, -1);
+		}
+		run->valid = true;
+	}
 	if (dir > 0)
-		return run * PAGE_SIZE - in_page;
-	return (run - 1) * PAGE_SIZE + in_page + 1;
+		return (run->last - i + 1) * PAGE_SIZE - in_page;
+	return (i - run->first) * PAGE_SIZE + in_page + 1;
+}
+
+/*
+ * memmove(), with whole aligned pages that do not overlap copied by
+ * copy_page(), the kernel's fastest page copy.
+ */
+static void acl_vmm_move(void *dst, const void *src, u64 n)
+{
+	if (((unsigned long)dst | (unsigned long)src | n) & ~PAGE_MASK ||
+	    (dst < src + n && src < dst + n)) {
+		memmove(dst, src, n);
+		return;
+	}
+	for (; n; n -= PAGE_SIZE, dst += PAGE_SIZE, src += PAGE_SIZE)
+		copy_page(dst, (void *)src);
 }
 
 static void *acl_vmm_piece_map(const struct hmm_range *r, u64 addr)
@@ -183,6 +233,7 @@ static void *acl_vmm_piece_map(const struct hmm_range *r, u64 addr)
  */
 static void acl_vmm_xfer_pages(struct acl_vmm_xfer *x, u64 off, u64 n)
 {
+	struct acl_vmm_run run[ACL_VMM_MIRRORS] = {};
 	int dir = x->backward ? -1 : 1;
 	u64 done = 0, piece, at, a[ACL_VMM_MIRRORS];
 	void *p[ACL_VMM_MIRRORS];
@@ -193,7 +244,7 @@ static void acl_vmm_xfer_pages(struct acl_vmm_xfer *x, u64 off, u64 n)
 		/* Forward: the piece starts at @at; backward, it ends there. */
 		at = x->backward ? off + n - done - 1 : off + done;
 		for (i = 0; i < x->nr_ranges; i++)
-			piece = min(piece, acl_vmm_piece_bytes(&x->range[i],
+			piece = min(piece, acl_vmm_piece_bytes(&x->range[i], &run[i],
 							       x->addr[i] + at,
 							       dir));
 		if (x->backward)
@@ -205,8 +256,8 @@ static void acl_vmm_xfer_pages(struct acl_vmm_xfer *x, u64 off, u64 n)
 		if (x->nr_ranges == 1)
 			memset(p[ACL_VMM_MIRROR_DST], x->value, piece);
 		else
-			memmove(p[ACL_VMM_MIRROR_DST], p[ACL_VMM_MIRROR_SRC],
-				piece);
+			acl_vmm_move(p[ACL_VMM_MIRROR_DST],
+				     p[ACL_VMM_MIRROR_SRC], piece);
 		for (i = x->nr_ranges - 1; i >= 0; i--)
 			kunmap_local(p[i]);
 		done += piece;
@@ -220,13 +271,16 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 	struct hmm_range *r;
 	int i, ret = 0;
 
+	unsigned long seq;
+
 	if (!mmget_not_zero(x->mm))
 		return -ESRCH;
+	seq = mmu_interval_read_begin(&x->stream->mirror.notifier);
 	for (i = 0; i < x->nr_ranges; i++) {
 		r = &x->range[i];
 		r->start = (x->addr[i] + off) & PAGE_MASK;
 		r->end = PAGE_ALIGN(x->addr[i] + off + n);
-		r->notifier_seq = mmu_interval_read_begin(r->notifier);
+		r->notifier_seq = seq;
 	}
 	mmap_read_lock(x->mm);
 	for (i = 0; i < x->nr_ranges && !ret; i++) {
@@ -242,13 +296,8 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 
 static bool acl_vmm_xfer_stale(struct acl_vmm_xfer *x)
 {
-	int i;
-
-	for (i = 0; i < x->nr_ranges; i++)
-		if (mmu_interval_read_retry(x->range[i].notifier,
-					    x->range[i].notifier_seq))
-			return true;
-	return false;
+	return mmu_interval_read_retry(&x->stream->mirror.notifier,
+				       x->range[0].notifier_seq);
 }
 
 static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
@@ -278,41 +327,6 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 	return 0;
 }
 
-static void acl_vmm_xfer_unmirror(struct acl_vmm_xfer *x, int count)
-{
-	while (count--)
-		mmu_interval_notifier_remove(x->range[count].notifier);
-}
-
-/* Insert a notifier over each whole range, for the duration of the work. */
-static int acl_vmm_xfer_mirror(struct acl_vmm_xfer *x)
-{
-	struct acl_vmm_stream *stream = x->stream;
-	int i, ret = 0;
-	u64 start;
-
-	if (!mmget_not_zero(x->mm))
-		return -ESRCH;
-	for (i = 0; i < x->nr_ranges; i++) {
-		start = x->addr[i] & PAGE_MASK;
-		ret = mmu_interval_notifier_insert(&stream->mirror[i].notifier,
-						   x->mm, start,
-						   PAGE_ALIGN(x->addr[i] + x->length) - start,
-						   &acl_vmm_mirror_ops);
-		if (ret)
-			break;
-		x->range[i].notifier = &stream->mirror[i].notifier;
-		x->range[i].hmm_pfns = stream->pfns[i];
-		x->range[i].default_flags = HMM_PFN_REQ_FAULT;
-		if (i == ACL_VMM_MIRROR_DST)
-			x->range[i].default_flags |= HMM_PFN_REQ_WRITE;
-	}
-	mmput_async(x->mm);
-	if (ret)
-		acl_vmm_xfer_unmirror(x, i);
-	return ret;
-}
-
 /**
  * acl_vmm_engine_run() - run a copy or a memset
  * @stream: the stream, from its worker
@@ -336,13 +350,16 @@ int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 		.value = work->value,
 	};
 	u64 done, off, n;
-	int ret;
+	int i, ret = 0;
 
 	x.backward = x.nr_ranges == 2 && work->dst > work->src &&
 		     work->dst < work->src + work->length;
-	ret = acl_vmm_xfer_mirror(&x);
-	if (ret)
-		return ret;
+	for (i = 0; i < x.nr_ranges; i++) {
+		x.range[i].notifier = &stream->mirror.notifier;
+		x.range[i].hmm_pfns = stream->pfns[i];
+		x.range[i].default_flags = HMM_PFN_REQ_FAULT;
+	}
+	x.range[ACL_VMM_MIRROR_DST].default_flags |= HMM_PFN_REQ_WRITE;
 	for (done = 0; done < x.length; done += n) {
 		n = min_t(u64, x.length - done, ACL_VMM_ENGINE_WINDOW);
 		off = x.backward ? x.length - done - n : done;
@@ -351,6 +368,5 @@ int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 			break;
 		cond_resched();
 	}
-	acl_vmm_xfer_unmirror(&x, x.nr_ranges);
 	return ret;
 }

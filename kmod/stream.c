@@ -346,7 +346,7 @@ static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
 	stream = kzalloc(sizeof(*stream), GFP_KERNEL_ACCOUNT);
 	if (!stream)
 		return NULL;
-	if (acl_vmm_stream_mirror_init(stream)) {
+	if (acl_vmm_stream_mirror_init(stream, ctx->mm)) {
 		kfree(stream);
 		return NULL;
 	}
