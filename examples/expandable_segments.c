@@ -16,6 +16,12 @@
  *  6. grow again until the device is full, check everything, tear down,
  *     and check that the device's free memory is back where it started.
  *
+ * Segments are filled by the device: their contents are staged on the
+ * host and copied with aclrtMemcpyAsync on a stream, while the next
+ * segment is allocated and mapped; they are checked by copying them back
+ * with aclrtMemcpy. The stream is synchronized before anything is
+ * unmapped, as torch_npu does.
+ *
  *   expandable_segments [DEVICE]
  *
  * With EXPANDABLE_SEGMENTS_ON_FULL set, that shell command runs once the
@@ -53,6 +59,8 @@ static size_t nr_segments, max_segments;
 static char *base;
 static size_t reserved;
 static int device;
+static aclrtStream stream;
+static uint64_t *stage;	/* a segment's contents, staged on the host */
 
 #define CHECK_ACL(expr)                                                       \
 	do {                                                                  \
@@ -72,21 +80,28 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Stage @s's contents and queue their copy; the stage is free once the stream is. */
 static void fill(struct segment *s, uint64_t tag)
 {
 	size_t off;
 
+	CHECK_ACL(aclrtSynchronizeStream(stream));
 	s->tag = tag;
 	for (off = 0; off < s->size; off += CHECK_STRIDE)
-		*(uint64_t *)(base + s->offset + off) = tag ^ off;
+		stage[off / sizeof(*stage)] = tag ^ off;
+	CHECK_ACL(aclrtMemcpyAsync(base + s->offset, s->size, stage, s->size,
+				   ACL_MEMCPY_HOST_TO_DEVICE, stream));
 }
 
 static size_t verify(const struct segment *s)
 {
 	size_t off, bad = 0;
 
+	CHECK_ACL(aclrtSynchronizeStream(stream));
+	CHECK_ACL(aclrtMemcpy(stage, s->size, base + s->offset, s->size,
+			      ACL_MEMCPY_DEVICE_TO_HOST));
 	for (off = 0; off < s->size; off += CHECK_STRIDE)
-		if (*(uint64_t *)(base + s->offset + off) != (s->tag ^ off))
+		if (stage[off / sizeof(*stage)] != (s->tag ^ off))
 			bad++;
 	return bad;
 }
@@ -175,6 +190,12 @@ int main(int argc, char **argv)
 	device = argc > 1 ? atoi(argv[1]) : 0;
 	CHECK_ACL(aclInit(NULL));
 	CHECK_ACL(aclrtSetDevice(device));
+	CHECK_ACL(aclrtCreateStream(&stream));
+	stage = malloc(LARGE_SEGMENT);
+	if (!stage) {
+		perror("malloc");
+		return 1;
+	}
 	CHECK_ACL(aclrtGetMemInfo(ACL_HBM_MEM, &free0, &total));
 	printf("device %d: %zu MiB total, %zu MiB free\n", device, total / MIB,
 	       free0 / MIB);
@@ -210,6 +231,7 @@ int main(int argc, char **argv)
 
 	/* 4. Shrink: unmap every other segment; keep half of those handles. */
 	t0 = now_ms();
+	CHECK_ACL(aclrtSynchronizeStream(stream));
 	for (i = 0; i < nr_segments; i += 2) {
 		CHECK_ACL(aclrtUnmapMem(base + segments[i].offset));
 		segments[i].mapped = 0;
@@ -290,6 +312,7 @@ int main(int argc, char **argv)
 	}
 
 	t0 = now_ms();
+	CHECK_ACL(aclrtSynchronizeStream(stream));
 	for (i = 0; i < nr_segments; i++) {
 		if (segments[i].mapped)
 			CHECK_ACL(aclrtUnmapMem(base + segments[i].offset));
@@ -310,6 +333,8 @@ int main(int argc, char **argv)
 	       "grow", t_grow, "shrink", t_shrink, "re-map", t_remap,
 	       "grow again", t_regrow, "teardown", t_teardown);
 	free(segments);
+	free(stage);
+	CHECK_ACL(aclrtDestroyStream(stream));
 	CHECK_ACL(aclrtResetDevice(device));
 	CHECK_ACL(aclFinalize());
 	printf("OK\n");

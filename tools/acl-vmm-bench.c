@@ -13,7 +13,8 @@
  *
  * then map+unmap of one 2 MiB page, growing and shrinking 1 GiB by 2 MiB
  * pages (torch_npu's expandable segments), map+unmap with 1 to 100,000
- * mappings live, and aclrtMemcpy against memcpy. Prints tables, writes JSON
+ * mappings live, aclrtMemcpy against memcpy, and the device engine's
+ * submission latency and copy throughput. Prints tables, writes JSON
  * (--json FILE, - for standard output) with a "targets" list: each target's
  * ratio, its limit and the two figures it comes from.
  *
@@ -489,6 +490,85 @@ static void section_memcpy(double *ours, double *plain)
 	*plain = b.median;
 }
 
+/*
+ * The device engine: what queuing work costs the submitting thread, the
+ * round trip of a small synchronous copy, and copy throughput of the
+ * engine (through its HMM mirror) against memcpy on the CPU.
+ */
+static void section_engine(void)
+{
+	size_t size = quick ? 16 * MIB : 64 * MIB;
+	int n = quick ? 3 : 10, nsub = 256, i;
+	static double v[4][256];
+	char *host = malloc(size), *dev, *dev2;
+	struct stat2 sub, rt, rt_cpu, h2d, d2d, c_h2d, c_d2d;
+	aclrtStream s;
+
+	CHECK(aclrtMalloc((void **)&dev, size, ACL_MEM_MALLOC_HUGE_FIRST));
+	CHECK(aclrtMalloc((void **)&dev2, size, ACL_MEM_MALLOC_HUGE_FIRST));
+	CHECK(aclrtCreateStream(&s));
+	memset(host, 1, size);
+	for (i = 0; i < nsub; i++) {
+		double t0 = now_us();
+
+		CHECK(aclrtMemcpyAsync(dev + (size_t)i * 4096, 4096, host, 4096,
+				       ACL_MEMCPY_HOST_TO_DEVICE, s));
+		v[0][i] = now_us() - t0;
+	}
+	CHECK(aclrtSynchronizeStream(s));
+	for (i = 0; i < nsub; i++) {
+		double t0 = now_us();
+
+		CHECK(aclrtMemcpy(host, 4096, dev, 4096, ACL_MEMCPY_DEVICE_TO_HOST));
+		v[1][i] = now_us() - t0;
+		t0 = now_us();
+		memcpy(host, dev, 4096);
+		v[2][i] = now_us() - t0;
+	}
+	sub = stats(v[0], nsub);
+	rt = stats(v[1], nsub);
+	rt_cpu = stats(v[2], nsub);
+	for (i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		CHECK(aclrtMemcpyAsync(dev, size, host, size, ACL_MEMCPY_HOST_TO_DEVICE, s));
+		CHECK(aclrtSynchronizeStream(s));
+		v[0][i] = now_us() - t0;
+		t0 = now_us();
+		CHECK(aclrtMemcpyAsync(dev2, size, dev, size, ACL_MEMCPY_DEVICE_TO_DEVICE, s));
+		CHECK(aclrtSynchronizeStream(s));
+		v[1][i] = now_us() - t0;
+		t0 = now_us();
+		memcpy(dev, host, size);
+		v[2][i] = now_us() - t0;
+		t0 = now_us();
+		memcpy(dev2, dev, size);
+		v[3][i] = now_us() - t0;
+	}
+	h2d = stats(v[0], n);
+	d2d = stats(v[1], n);
+	c_h2d = stats(v[2], n);
+	c_d2d = stats(v[3], n);
+	printf("\nDevice engine, median\n");
+	printf("  aclrtMemcpyAsync 4 KiB, submission        %8.1f us\n", sub.median);
+	printf("  aclrtMemcpy 4 KiB device to host           %8.1f us   (memcpy %.1f us)\n",
+	       rt.median, rt_cpu.median);
+	printf("  %3zu MiB host to device, async + sync      %8.1f us  %6.2f GB/s   (memcpy %.2f GB/s)\n",
+	       size / MIB, h2d.median, size / h2d.median / 1e3, size / c_h2d.median / 1e3);
+	printf("  %3zu MiB device to device, async + sync    %8.1f us  %6.2f GB/s   (memcpy %.2f GB/s)\n",
+	       size / MIB, d2d.median, size / d2d.median / 1e3, size / c_d2d.median / 1e3);
+	json_row("engine", "aclrtMemcpyAsync submit", "4 KiB", "us", sub.median, sub.p90, -1, -1);
+	json_row("engine", "aclrtMemcpy D2H", "4 KiB", "us", rt.median, rt.p90, rt_cpu.median, -1);
+	json_row("engine", "async H2D", quick ? "16 MiB" : "64 MiB", "us", h2d.median, h2d.p90,
+		 c_h2d.median, -1);
+	json_row("engine", "async D2D", quick ? "16 MiB" : "64 MiB", "us", d2d.median, d2d.p90,
+		 c_d2d.median, -1);
+	CHECK(aclrtDestroyStream(s));
+	CHECK(aclrtFree(dev2));
+	CHECK(aclrtFree(dev));
+	free(host);
+}
+
 /* Reserve enough hugetlb pages for the baselines, where we may. */
 static size_t setup_hugetlb(size_t pages)
 {
@@ -566,6 +646,7 @@ int main(int argc, char **argv)
 	section_grow(quick ? 64 * MIB : GIB, &g_ours, &g_shmem);
 	section_live(&l1, &lmax, &maxlive);
 	section_memcpy(&c_ours, &c_plain);
+	section_engine();
 
 	printf("\nTargets (ratios of medians measured above)\n");
 	target("map+unmap 2 MiB huge vs hugetlb memfd mmap+munmap", mu_ours, mu_huge, 1.0,
