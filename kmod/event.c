@@ -159,9 +159,42 @@ int acl_vmm_ioctl_event_destroy(struct acl_vmm_ucmd *ucmd)
 	return 0;
 }
 
-static int acl_vmm_event_record_check(const struct acl_vmm_event_record *cmd)
+/*
+ * What ACL_VMM_EVENT_RECORD and ACL_VMM_EVENT_WAIT name: the event and
+ * the stream (references taken), and new work of @type for the stream.
+ */
+static int acl_vmm_event_work(struct acl_vmm_ucmd *ucmd,
+			      enum acl_vmm_work_type type, u32 cmd_nr,
+			      struct acl_vmm_event **eventp,
+			      struct acl_vmm_stream **streamp,
+			      struct acl_vmm_work **workp)
 {
-	return cmd->flags ? -EINVAL : 0;
+	struct acl_vmm_event_record *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	int ret;
+
+	if (cmd->flags)
+		return -EINVAL;
+	*eventp = acl_vmm_event_get(ctx, cmd->event);
+	if (!*eventp)
+		return -ENOENT;
+	*streamp = acl_vmm_stream_get(ctx, cmd->stream);
+	if (!*streamp) {
+		ret = -ENOENT;
+		goto err_put_event;
+	}
+	*workp = acl_vmm_work_alloc(type, cmd_nr);
+	if (!*workp) {
+		ret = -ENOMEM;
+		goto err_put_stream;
+	}
+	return 0;
+
+err_put_stream:
+	acl_vmm_stream_put(*streamp);
+err_put_event:
+	acl_vmm_event_put(*eventp);
+	return ret;
 }
 
 /**
@@ -172,30 +205,18 @@ static int acl_vmm_event_record_check(const struct acl_vmm_event_record *cmd)
  */
 int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd)
 {
-	struct acl_vmm_event_record *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_stream *stream;
 	struct acl_vmm_event *event;
 	struct acl_vmm_fence *fence;
-	struct dma_fence *old;
 	struct acl_vmm_work *work;
+	struct dma_fence *old;
 	int ret;
 
-	ret = acl_vmm_event_record_check(cmd);
+	ret = acl_vmm_event_work(ucmd, ACL_VMM_WORK_RECORD,
+				 ACL_VMM_CMD_EVENT_RECORD, &event, &stream, &work);
 	if (ret)
 		return ret;
-	event = acl_vmm_event_get(ctx, cmd->event);
-	if (!event)
-		return -ENOENT;
-	stream = acl_vmm_stream_get(ctx, cmd->stream);
-	if (!stream) {
-		ret = -ENOENT;
-		goto out_put_event;
-	}
 	ret = -ENOMEM;
-	work = acl_vmm_work_alloc(ACL_VMM_WORK_RECORD, ACL_VMM_CMD_EVENT_RECORD);
-	if (!work)
-		goto out_put_stream;
 	fence = kzalloc(sizeof(*fence), GFP_KERNEL_ACCOUNT);
 	if (!fence)
 		goto err_put_work;
@@ -210,16 +231,15 @@ int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd)
 	spin_unlock(&event->lock);
 	if (old)
 		dma_fence_put(old);
-	goto out_put_stream;
+	goto out_put;
 
 err_free_fence:
 	work->fence = NULL;	/* never initialized */
 	kfree(fence);
 err_put_work:
 	acl_vmm_work_put(work);
-out_put_stream:
+out_put:
 	acl_vmm_stream_put(stream);
-out_put_event:
 	acl_vmm_event_put(event);
 	return ret;
 }
@@ -232,36 +252,21 @@ out_put_event:
  */
 int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd)
 {
-	struct acl_vmm_event_record *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_stream *stream;
 	struct acl_vmm_event *event;
 	struct acl_vmm_work *work;
 	int ret;
 
-	ret = acl_vmm_event_record_check(cmd);
+	ret = acl_vmm_event_work(ucmd, ACL_VMM_WORK_WAIT, ACL_VMM_CMD_EVENT_WAIT,
+				 &event, &stream, &work);
 	if (ret)
 		return ret;
-	event = acl_vmm_event_get(ctx, cmd->event);
-	if (!event)
-		return -ENOENT;
-	stream = acl_vmm_stream_get(ctx, cmd->stream);
-	if (!stream) {
-		ret = -ENOENT;
-		goto out_put_event;
-	}
-	ret = -ENOMEM;
-	work = acl_vmm_work_alloc(ACL_VMM_WORK_WAIT, ACL_VMM_CMD_EVENT_WAIT);
-	if (!work)
-		goto out_put_stream;
 	work->fence = acl_vmm_event_last(event);
 	/* Never recorded: nothing to wait for. */
 	ret = work->fence ? acl_vmm_stream_queue(stream, work) : 0;
 	if (ret || !work->fence)
 		acl_vmm_work_put(work);
-out_put_stream:
 	acl_vmm_stream_put(stream);
-out_put_event:
 	acl_vmm_event_put(event);
 	return ret;
 }

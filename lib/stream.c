@@ -409,9 +409,10 @@ static aclError acl_vmm_event_query(const char *api, const char *arg,
 	return ACL_SUCCESS;
 }
 
-aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *status)
+/* Whether @event's latest record is complete, in *@complete. */
+static aclError acl_vmm_event_complete(const char *api, aclrtEvent event,
+				       const void *status, bool *complete)
 {
-	static const char api[] = "aclrtQueryEventStatus";
 	struct acl_vmm_event_query q;
 	aclError ret;
 
@@ -421,26 +422,34 @@ aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *statu
 	ret = acl_vmm_event_query(api, "event", event, &q);
 	if (ret)
 		return ret;
-	*status = q.status == ACL_VMM_EVENT_COMPLETE ?
-		  ACL_EVENT_RECORDED_STATUS_COMPLETE :
+	*complete = q.status == ACL_VMM_EVENT_COMPLETE;
+	return ACL_SUCCESS;
+}
+
+aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *status)
+{
+	bool complete;
+	aclError ret;
+
+	ret = acl_vmm_event_complete("aclrtQueryEventStatus", event, status,
+				     &complete);
+	if (ret)
+		return ret;
+	*status = complete ? ACL_EVENT_RECORDED_STATUS_COMPLETE :
 		  ACL_EVENT_RECORDED_STATUS_NOT_READY;
 	return ACL_SUCCESS;
 }
 
 aclError aclrtQueryEvent(aclrtEvent event, aclrtEventStatus *status)
 {
-	static const char api[] = "aclrtQueryEvent";
-	struct acl_vmm_event_query q;
+	bool complete;
 	aclError ret;
 
-	if (!status)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: status is NULL",
-				    api);
-	ret = acl_vmm_event_query(api, "event", event, &q);
+	ret = acl_vmm_event_complete("aclrtQueryEvent", event, status,
+				     &complete);
 	if (ret)
 		return ret;
-	*status = q.status == ACL_VMM_EVENT_COMPLETE ?
-		  ACL_EVENT_STATUS_COMPLETE : ACL_EVENT_STATUS_NOT_READY;
+	*status = complete ? ACL_EVENT_STATUS_COMPLETE : ACL_EVENT_STATUS_NOT_READY;
 	return ACL_SUCCESS;
 }
 
