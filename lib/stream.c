@@ -428,7 +428,7 @@ static aclError acl_vmm_event_complete(const char *api, aclrtEvent event,
 
 aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *status)
 {
-	bool complete;
+	bool complete = false;
 	aclError ret;
 
 	ret = acl_vmm_event_complete("aclrtQueryEventStatus", event, status,
@@ -442,7 +442,7 @@ aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *statu
 
 aclError aclrtQueryEvent(aclrtEvent event, aclrtEventStatus *status)
 {
-	bool complete;
+	bool complete = false;
 	aclError ret;
 
 	ret = acl_vmm_event_complete("aclrtQueryEvent", event, status,
