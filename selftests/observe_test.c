@@ -193,7 +193,8 @@ TEST_F(obs, tracepoints)
 }
 
 /* trace-cmd and perf find and record the events (where installed). */
-TEST_F(obs, trace_cmd_and_perf)
+/* It runs the demo workload, whose copies run on the device engine: minutes under emulation. */
+TEST_F_TIMEOUT(obs, trace_cmd_and_perf, 300)
 {
 	const char *example = getenv("ACL_VMM_EXAMPLE");
 	char *s;
