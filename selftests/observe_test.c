@@ -109,6 +109,36 @@ TEST_F(obs, debugfs_contexts_and_maps)
 	EXPECT_NE(NULL, strstr(s, "mapped=1"));
 }
 
+/* Streams show in the context's maps: device, priority, work done, failure kept. */
+TEST_F(obs, debugfs_streams)
+{
+	char host[64] = { 0 }, *s;
+	aclrtStream st;
+
+	ASSERT_OK(aclrtCreateStreamWithConfig(&st, 3, 0));
+	ASSERT_OK(aclrtMemcpyAsync(self->va + 2 * PAGE_2M, sizeof(host), host, sizeof(host),
+				   ACL_MEMCPY_HOST_TO_DEVICE, st));
+	/* A copy from a reserved but unmapped address: the stream keeps the fault. */
+	ASSERT_OK(aclrtMemcpyAsync(host, sizeof(host), self->va, sizeof(host),
+				   ACL_MEMCPY_DEFAULT, st));
+	ASSERT_ACL(ACL_ERROR_RT_DEVICE_MEM_ERROR, aclrtSynchronizeStream(st));
+	ASSERT_OK(aclrtMemcpyAsync(host, sizeof(host), self->va, sizeof(host),
+				   ACL_MEMCPY_DEFAULT, st));
+	/* Wait for it to end without a synchronize, which would clear the fault. */
+	for (int i = 0; i < 500; i++) {
+		s = run("grep -h '^stream ' /sys/kernel/debug/acl_vmm/%s-*/maps", self->pid);
+		if (s && strstr(s, "ended=3"))
+			break;
+		usleep(10000);
+	}
+	ASSERT_NE(NULL, s);
+	EXPECT_NE(NULL, strstr(s, "device=0 priority=3 queued=0 submitted=3 ended=3 error=-14")) {
+		TH_LOG("streams in maps:\n%s", s);
+	}
+	EXPECT_ACL(ACL_ERROR_RT_DEVICE_MEM_ERROR, aclrtSynchronizeStream(st));
+	EXPECT_OK(aclrtDestroyStream(st));
+}
+
 TEST_F(obs, smi)
 {
 	const char *smi = getenv("ACL_VMM_SMI");
