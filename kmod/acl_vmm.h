@@ -386,21 +386,11 @@ struct acl_vmm_work {
 	u64 fault_addr;
 };
 
-/**
- * struct acl_vmm_mirror - a stream's mirror of its process's page tables
- * @notifier: the interval notifier over the whole user address space
- * @stream: the stream whose work uses it
- */
-struct acl_vmm_mirror {
-	struct mmu_interval_notifier notifier;
-	struct acl_vmm_stream *stream;
-};
-
-/* The two ranges a copy reaches, and the pages of one window of each. */
+/* The two ranges a copy reaches (a memset, the first), and their indexes. */
 enum {
-	ACL_VMM_MIRROR_DST,
-	ACL_VMM_MIRROR_SRC,
-	ACL_VMM_MIRRORS,
+	ACL_VMM_RANGE_DST,
+	ACL_VMM_RANGE_SRC,
+	ACL_VMM_RANGES,
 };
 
 #define ACL_VMM_ENGINE_WINDOW SZ_2M
@@ -434,7 +424,8 @@ enum {
  *               window, and by the mirror's invalidation: a range
  *               invalidated (unmapped, freed, migrated) is never touched
  *               after its invalidation returns
- * @mirror: its mirror of the process
+ * @notifier: its mirror of the process: an interval notifier over the
+ *            whole user address space, for the stream's life
  * @pfns: the pages of the current window of each range
  */
 struct acl_vmm_stream {
@@ -458,8 +449,8 @@ struct acl_vmm_stream {
 	u64 fence_context;
 	u64 fence_seqno;
 	struct mutex mirror_lock; /* excludes invalidation from page access */
-	struct acl_vmm_mirror mirror;
-	unsigned long *pfns[ACL_VMM_MIRRORS];
+	struct mmu_interval_notifier notifier;
+	unsigned long *pfns[ACL_VMM_RANGES];
 };
 
 /**

@@ -14,9 +14,8 @@
  * window, as lib/test_hmm.c does:
  *
  *  1. hmm_range_fault() the window of each range, under the mmap_lock
- *     for reading, against the stream's interval notifier (struct
- *     acl_vmm_mirror), which covers the whole user address space for the
- *     stream's life;
+ *     for reading, against the stream's interval notifier, which covers
+ *     the whole user address space for the stream's life;
  *  2. take acl_vmm_stream.mirror_lock and check with
  *     mmu_interval_read_retry() that no invalidation ran meanwhile;
  *     if one did, fault the window again;
@@ -49,9 +48,8 @@ static bool acl_vmm_mirror_invalidate(struct mmu_interval_notifier *mni,
 				      const struct mmu_notifier_range *range,
 				      unsigned long cur_seq)
 {
-	struct acl_vmm_mirror *mirror =
-		container_of(mni, struct acl_vmm_mirror, notifier);
-	struct acl_vmm_stream *stream = mirror->stream;
+	struct acl_vmm_stream *stream =
+		container_of(mni, struct acl_vmm_stream, notifier);
 
 	if (mmu_notifier_range_blockable(range))
 		mutex_lock(&stream->mirror_lock);
@@ -84,15 +82,14 @@ int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream,
 	int i, ret = -ENOMEM;
 
 	mutex_init(&stream->mirror_lock);
-	stream->mirror.stream = stream;
-	for (i = 0; i < ACL_VMM_MIRRORS; i++) {
+	for (i = 0; i < ACL_VMM_RANGES; i++) {
 		stream->pfns[i] = kvcalloc(ACL_VMM_ENGINE_WINDOW_PAGES,
 					   sizeof(unsigned long),
 					   GFP_KERNEL_ACCOUNT);
 		if (!stream->pfns[i])
 			goto err_free_pfns;
 	}
-	ret = mmu_interval_notifier_insert(&stream->mirror.notifier, mm, 0,
+	ret = mmu_interval_notifier_insert(&stream->notifier, mm, 0,
 					   TASK_SIZE, &acl_vmm_mirror_ops);
 	if (ret)
 		goto err_free_pfns;
@@ -113,8 +110,8 @@ void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream)
 {
 	int i;
 
-	mmu_interval_notifier_remove(&stream->mirror.notifier);
-	for (i = 0; i < ACL_VMM_MIRRORS; i++)
+	mmu_interval_notifier_remove(&stream->notifier);
+	for (i = 0; i < ACL_VMM_RANGES; i++)
 		kvfree(stream->pfns[i]);
 	mutex_destroy(&stream->mirror_lock);
 }
@@ -133,12 +130,12 @@ void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream)
 struct acl_vmm_xfer {
 	struct acl_vmm_stream *stream;
 	struct mm_struct *mm;
-	u64 addr[ACL_VMM_MIRRORS];
+	u64 addr[ACL_VMM_RANGES];
 	int nr_ranges;
 	u64 length;
 	u8 value;
 	bool backward;
-	struct hmm_range range[ACL_VMM_MIRRORS];
+	struct hmm_range range[ACL_VMM_RANGES];
 };
 
 static unsigned long acl_vmm_hmm_pfn(unsigned long hmm_pfn)
@@ -233,10 +230,10 @@ static void *acl_vmm_piece_map(const struct hmm_range *r, u64 addr)
  */
 static void acl_vmm_xfer_pages(struct acl_vmm_xfer *x, u64 off, u64 n)
 {
-	struct acl_vmm_run run[ACL_VMM_MIRRORS] = {};
+	struct acl_vmm_run run[ACL_VMM_RANGES] = {};
 	int dir = x->backward ? -1 : 1;
-	u64 done = 0, piece, at, a[ACL_VMM_MIRRORS];
-	void *p[ACL_VMM_MIRRORS];
+	u64 done = 0, piece, at, a[ACL_VMM_RANGES];
+	void *p[ACL_VMM_RANGES];
 	int i;
 
 	while (done < n) {
@@ -254,10 +251,10 @@ static void acl_vmm_xfer_pages(struct acl_vmm_xfer *x, u64 off, u64 n)
 			p[i] = acl_vmm_piece_map(&x->range[i], a[i]);
 		}
 		if (x->nr_ranges == 1)
-			memset(p[ACL_VMM_MIRROR_DST], x->value, piece);
+			memset(p[ACL_VMM_RANGE_DST], x->value, piece);
 		else
-			acl_vmm_move(p[ACL_VMM_MIRROR_DST],
-				     p[ACL_VMM_MIRROR_SRC], piece);
+			acl_vmm_move(p[ACL_VMM_RANGE_DST],
+				     p[ACL_VMM_RANGE_SRC], piece);
 		for (i = x->nr_ranges - 1; i >= 0; i--)
 			kunmap_local(p[i]);
 		done += piece;
@@ -269,13 +266,12 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 			      u64 *fault_addr)
 {
 	struct hmm_range *r;
-	int i, ret = 0;
-
 	unsigned long seq;
+	int i, ret = 0;
 
 	if (!mmget_not_zero(x->mm))
 		return -ESRCH;
-	seq = mmu_interval_read_begin(&x->stream->mirror.notifier);
+	seq = mmu_interval_read_begin(&x->stream->notifier);
 	for (i = 0; i < x->nr_ranges; i++) {
 		r = &x->range[i];
 		r->start = (x->addr[i] + off) & PAGE_MASK;
@@ -296,7 +292,7 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 
 static bool acl_vmm_xfer_stale(struct acl_vmm_xfer *x)
 {
-	return mmu_interval_read_retry(&x->stream->mirror.notifier,
+	return mmu_interval_read_retry(&x->stream->notifier,
 				       x->range[0].notifier_seq);
 }
 
@@ -355,11 +351,11 @@ int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 	x.backward = x.nr_ranges == 2 && work->dst > work->src &&
 		     work->dst < work->src + work->length;
 	for (i = 0; i < x.nr_ranges; i++) {
-		x.range[i].notifier = &stream->mirror.notifier;
+		x.range[i].notifier = &stream->notifier;
 		x.range[i].hmm_pfns = stream->pfns[i];
 		x.range[i].default_flags = HMM_PFN_REQ_FAULT;
 	}
-	x.range[ACL_VMM_MIRROR_DST].default_flags |= HMM_PFN_REQ_WRITE;
+	x.range[ACL_VMM_RANGE_DST].default_flags |= HMM_PFN_REQ_WRITE;
 	for (done = 0; done < x.length; done += n) {
 		n = min_t(u64, x.length - done, ACL_VMM_ENGINE_WINDOW);
 		off = x.backward ? x.length - done - n : done;
