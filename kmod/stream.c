@@ -209,7 +209,10 @@ static void acl_vmm_stream_run(struct work_struct *run)
 	}
 }
 
-/* Cancel what is queued on a stream whose worker is stopped for good. */
+/*
+ * Cancel what is queued on a stream whose worker is stopped for good and
+ * whose head wait, if any, has no callback installed any more.
+ */
 static void acl_vmm_stream_cancel(struct acl_vmm_stream *stream)
 {
 	struct acl_vmm_work *work;
@@ -221,9 +224,6 @@ static void acl_vmm_stream_cancel(struct acl_vmm_stream *stream)
 		spin_unlock(&stream->lock);
 		if (!work)
 			break;
-		if (work->cb_armed &&
-		    dma_fence_remove_callback(work->fence, &work->cb))
-			work->cb_armed = false;
 		if (work->type == ACL_VMM_WORK_RECORD)
 			acl_vmm_fence_signal(work->fence, -ECANCELED);
 		acl_vmm_work_end(stream, work, -ECANCELED);
@@ -249,12 +249,9 @@ static void acl_vmm_stream_release(struct kref *kref)
 	head = list_first_entry_or_null(&stream->queue, struct acl_vmm_work,
 					node);
 	spin_unlock(&stream->lock);
-	if (head && head->cb_armed &&
-	    dma_fence_remove_callback(head->fence, &head->cb))
-		head->cb_armed = false;
+	if (head && head->cb_armed)
+		dma_fence_remove_callback(head->fence, &head->cb);
 	cancel_work_sync(&stream->run);
-	if (head)
-		head->cb_armed = false;	/* it ran: nothing is installed */
 	acl_vmm_stream_cancel(stream);
 	acl_vmm_stream_mirror_fini(stream);
 	kfree(stream);
@@ -544,17 +541,18 @@ int acl_vmm_ioctl_device_sync(struct acl_vmm_ucmd *ucmd)
 }
 
 /*
- * Queue @work on stream @id; with ACL_VMM_WORK_SYNC, wait for it and
- * report its result through @error and @fault_addr.
+ * Queue @work on stream @id; with ACL_VMM_WORK_SYNC, wait for it, put its
+ * result in @error and @fault_addr, members of the call's struct of
+ * @cmd_len bytes, and reply.
  */
-static int acl_vmm_submit(struct acl_vmm_ctx *ctx, u32 id,
+static int acl_vmm_submit(struct acl_vmm_ucmd *ucmd, size_t cmd_len, u32 id,
 			  struct acl_vmm_work *work, s32 *error,
 			  u64 *fault_addr)
 {
 	struct acl_vmm_stream *stream;
 	int ret;
 
-	stream = acl_vmm_stream_get(ctx, id);
+	stream = acl_vmm_stream_get(ucmd->ctx, id);
 	if (!stream) {
 		ret = -ENOENT;
 		goto out_put_work;
@@ -577,6 +575,7 @@ static int acl_vmm_submit(struct acl_vmm_ctx *ctx, u32 id,
 	} else {
 		*error = work->error;
 		*fault_addr = work->fault_addr;
+		ret = acl_vmm_ucmd_respond(ucmd, cmd_len);
 	}
 out_put_stream:
 	acl_vmm_stream_put(stream);
@@ -585,16 +584,18 @@ out_put_work:
 	return ret;
 }
 
-static int acl_vmm_work_check(u32 flags, s32 error, u64 fault_addr, u64 dst,
-			      u64 length)
+/* The flags and the (zero) output members of a copy or memset. */
+static int acl_vmm_work_check(u32 flags, s32 error, u64 fault_addr)
 {
-	if ((flags & ~ACL_VMM_WORK_SYNC) || error || fault_addr)
+	return (flags & ~ACL_VMM_WORK_SYNC) || error || fault_addr ? -EINVAL : 0;
+}
+
+/* A range work may name: not empty, not wrapping, in the user address space. */
+static int acl_vmm_work_range(u64 addr, u64 length)
+{
+	if (!length || addr + length - 1 < addr)
 		return -EINVAL;
-	if (!length || dst + length - 1 < dst)
-		return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(dst), length))
-		return -EFAULT;
-	return 0;
+	return access_ok(u64_to_user_ptr(addr), length) ? 0 : -EFAULT;
 }
 
 /**
@@ -609,10 +610,11 @@ int acl_vmm_ioctl_copy(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_work *work;
 	int ret;
 
-	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr,
-				 cmd->dst, cmd->length);
+	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr);
 	if (!ret)
-		ret = acl_vmm_work_check(0, 0, 0, cmd->src, cmd->length);
+		ret = acl_vmm_work_range(cmd->dst, cmd->length);
+	if (!ret)
+		ret = acl_vmm_work_range(cmd->src, cmd->length);
 	if (ret)
 		return ret;
 	work = acl_vmm_work_alloc(ACL_VMM_WORK_COPY, ACL_VMM_CMD_COPY);
@@ -622,11 +624,8 @@ int acl_vmm_ioctl_copy(struct acl_vmm_ucmd *ucmd)
 	work->dst = cmd->dst;
 	work->src = cmd->src;
 	work->length = cmd->length;
-	ret = acl_vmm_submit(ucmd->ctx, cmd->stream, work, &cmd->error,
-			     &cmd->fault_addr);
-	if (ret || !(cmd->flags & ACL_VMM_WORK_SYNC))
-		return ret;
-	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	return acl_vmm_submit(ucmd, sizeof(*cmd), cmd->stream, work,
+			      &cmd->error, &cmd->fault_addr);
 }
 
 /**
@@ -643,8 +642,9 @@ int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd)
 
 	if (cmd->__reserved || cmd->value > U8_MAX)
 		return -EINVAL;
-	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr,
-				 cmd->dst, cmd->length);
+	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr);
+	if (!ret)
+		ret = acl_vmm_work_range(cmd->dst, cmd->length);
 	if (ret)
 		return ret;
 	work = acl_vmm_work_alloc(ACL_VMM_WORK_MEMSET, ACL_VMM_CMD_MEMSET);
@@ -654,11 +654,8 @@ int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd)
 	work->dst = cmd->dst;
 	work->length = cmd->length;
 	work->value = cmd->value;
-	ret = acl_vmm_submit(ucmd->ctx, cmd->stream, work, &cmd->error,
-			     &cmd->fault_addr);
-	if (ret || !(cmd->flags & ACL_VMM_WORK_SYNC))
-		return ret;
-	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	return acl_vmm_submit(ucmd, sizeof(*cmd), cmd->stream, work,
+			      &cmd->error, &cmd->fault_addr);
 }
 
 /**
