@@ -67,6 +67,10 @@ uint32_t acl_vmm_stream_create_raw(int32_t device, uint32_t priority, int *err);
 void acl_vmm_stream_destroy_raw(uint32_t id);
 aclError acl_vmm_work_result(const char *api, int error, uint64_t fault_addr,
 			     uint32_t cmd);
+aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
+			     size_t count, aclrtStream stream, bool sync);
+aclError acl_vmm_submit_memset(const char *api, void *devPtr, int32_t value,
+			       size_t count, aclrtStream stream, bool sync);
 
 /* memory.c */
 aclError acl_vmm_copy_args(const char *api, void *dst, size_t destMax,

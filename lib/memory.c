@@ -221,9 +221,7 @@ aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count,
 		     aclrtMemcpyKind kind)
 {
 	static const char api[] = "aclrtMemcpy";
-	struct acl_vmm_copy cmd = { .size = sizeof(cmd) };
 	aclError ret;
-	int err;
 
 	if (!count)
 		return ACL_SUCCESS;
@@ -234,20 +232,7 @@ aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count,
 		memmove(dst, src, count);
 		return ACL_SUCCESS;
 	}
-	ret = acl_vmm_default_stream(api, true, &cmd.stream);
-	if (ret)
-		return ret;
-	cmd.flags = ACL_VMM_WORK_SYNC;
-	cmd.dst = (uintptr_t)dst;
-	cmd.src = (uintptr_t)src;
-	cmd.length = count;
-	err = acl_vmm_ioctl(ACL_VMM_COPY, &cmd);
-	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
-					  "%s: dst=%p src=%p count=%zu", api,
-					  dst, src, count);
-	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
-				   ACL_VMM_CMD_COPY);
+	return acl_vmm_submit_copy(api, dst, src, count, NULL, true);
 }
 
 /* The checks aclrtMemset and aclrtMemsetAsync share, once count is not 0. */
@@ -274,27 +259,12 @@ aclError acl_vmm_memset_args(const char *api, void *devPtr, size_t maxCount,
 aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count)
 {
 	static const char api[] = "aclrtMemset";
-	struct acl_vmm_memset cmd = { .size = sizeof(cmd) };
 	aclError ret;
-	int err;
 
 	ret = acl_vmm_memset_args(api, devPtr, maxCount, count);
 	if (ret || !count)
 		return ret;
-	ret = acl_vmm_default_stream(api, true, &cmd.stream);
-	if (ret)
-		return ret;
-	cmd.flags = ACL_VMM_WORK_SYNC;
-	cmd.dst = (uintptr_t)devPtr;
-	cmd.length = count;
-	cmd.value = (uint8_t)value;
-	err = acl_vmm_ioctl(ACL_VMM_MEMSET, &cmd);
-	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
-					  "%s: devPtr=%p count=%zu", api,
-					  devPtr, count);
-	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
-				   ACL_VMM_CMD_MEMSET);
+	return acl_vmm_submit_memset(api, devPtr, value, count, NULL, true);
 }
 
 static bool acl_vmm_attr_is_host(aclrtMemAttr attr)

@@ -244,56 +244,85 @@ aclError aclrtSynchronizeDevice(void)
 	return acl_vmm_sync_result(api, (void *)(intptr_t)device, &cmd);
 }
 
+/*
+ * Queue a copy on @stream (NULL: the default stream); with @sync, wait
+ * for it and return its own result.
+ */
+aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
+			     size_t count, aclrtStream stream, bool sync)
+{
+	struct acl_vmm_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = sync ? ACL_VMM_WORK_SYNC : 0,
+		.dst = (uintptr_t)dst,
+		.src = (uintptr_t)src,
+		.length = count,
+	};
+	aclError ret;
+	int err;
+
+	ret = acl_vmm_stream_id(api, stream, true, &cmd.stream);
+	if (ret)
+		return ret;
+	err = acl_vmm_ioctl(ACL_VMM_COPY, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
+					  "%s: dst=%p src=%p count=%zu stream=%p",
+					  api, dst, src, count, stream);
+	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
+				   ACL_VMM_CMD_COPY);
+}
+
+/* As acl_vmm_submit_copy(), for a memset of the byte @value. */
+aclError acl_vmm_submit_memset(const char *api, void *devPtr, int32_t value,
+			       size_t count, aclrtStream stream, bool sync)
+{
+	struct acl_vmm_memset cmd = {
+		.size = sizeof(cmd),
+		.flags = sync ? ACL_VMM_WORK_SYNC : 0,
+		.dst = (uintptr_t)devPtr,
+		.length = count,
+		.value = (uint8_t)value,
+	};
+	aclError ret;
+	int err;
+
+	ret = acl_vmm_stream_id(api, stream, true, &cmd.stream);
+	if (ret)
+		return ret;
+	err = acl_vmm_ioctl(ACL_VMM_MEMSET, &cmd);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
+					  "%s: devPtr=%p count=%zu stream=%p",
+					  api, devPtr, count, stream);
+	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
+				   ACL_VMM_CMD_MEMSET);
+}
+
 aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src,
 			  size_t count, aclrtMemcpyKind kind, aclrtStream stream)
 {
 	static const char api[] = "aclrtMemcpyAsync";
-	struct acl_vmm_copy cmd = { .size = sizeof(cmd) };
 	aclError ret;
-	int err;
 
 	if (!count)
 		return ACL_SUCCESS;
 	ret = acl_vmm_copy_args(api, dst, destMax, src, count, kind);
 	if (ret)
 		return ret;
-	ret = acl_vmm_stream_id(api, stream, true, &cmd.stream);
-	if (ret)
-		return ret;
-	cmd.dst = (uintptr_t)dst;
-	cmd.src = (uintptr_t)src;
-	cmd.length = count;
-	err = acl_vmm_ioctl(ACL_VMM_COPY, &cmd);
-	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
-					  "%s: dst=%p src=%p count=%zu stream=%p",
-					  api, dst, src, count, stream);
-	return ACL_SUCCESS;
+	return acl_vmm_submit_copy(api, dst, src, count, stream, false);
 }
 
 aclError aclrtMemsetAsync(void *devPtr, size_t maxCount, int32_t value,
 			  size_t count, aclrtStream stream)
 {
 	static const char api[] = "aclrtMemsetAsync";
-	struct acl_vmm_memset cmd = { .size = sizeof(cmd) };
 	aclError ret;
-	int err;
 
 	ret = acl_vmm_memset_args(api, devPtr, maxCount, count);
 	if (ret || !count)
 		return ret;
-	ret = acl_vmm_stream_id(api, stream, true, &cmd.stream);
-	if (ret)
-		return ret;
-	cmd.dst = (uintptr_t)devPtr;
-	cmd.length = count;
-	cmd.value = (uint8_t)value;
-	err = acl_vmm_ioctl(ACL_VMM_MEMSET, &cmd);
-	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
-					  "%s: devPtr=%p count=%zu stream=%p",
-					  api, devPtr, count, stream);
-	return ACL_SUCCESS;
+	return acl_vmm_submit_memset(api, devPtr, value, count, stream, false);
 }
 
 aclError aclrtCreateEvent(aclrtEvent *event)
