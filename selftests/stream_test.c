@@ -88,6 +88,85 @@ TEST_F(stream, create_destroy_errors)
 	EXPECT_ACL(ACL_ERROR_RT_CONTEXT_NULL, aclrtSynchronizeDevice());
 }
 
+/* The asynchronous calls check what the synchronous ones do, at submission. */
+TEST_F(stream, async_errors)
+{
+	char host[64] = { 0 }, *d, *va;
+	aclrtStream s;
+
+	ASSERT_OK(aclrtMalloc((void **)&d, PAGE_2M, ACL_MEM_MALLOC_HUGE_FIRST));
+	RESERVE(va, PAGE_2M);
+	ASSERT_OK(aclrtCreateStream(&s));
+	EXPECT_OK(aclrtMemcpyAsync(NULL, 0, NULL, 0, ACL_MEMCPY_HOST_TO_DEVICE, s));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "dst",
+		       aclrtMemcpyAsync(NULL, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE, s));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "destMax",
+		       aclrtMemcpyAsync(d, 32, host, 64, ACL_MEMCPY_HOST_TO_DEVICE, s));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "kind",
+		       aclrtMemcpyAsync(d, 64, d + 64, 64, ACL_MEMCPY_INTER_DEVICE_TO_DEVICE, s));
+	/* The device side must be mapped device memory when the work is queued. */
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "dst",
+		       aclrtMemcpyAsync(va, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE, s));
+	/* ACL_MEMCPY_DEFAULT: any addresses of the process, none beyond it. */
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "address space",
+		       aclrtMemcpyAsync((void *)0xffff888000000000UL, 64, host, 64,
+					ACL_MEMCPY_DEFAULT, s));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "devPtr", aclrtMemsetAsync(NULL, 8, 0, 8, s));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "maxCount", aclrtMemsetAsync(d, 4, 0, 8, s));
+	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMemsetAsync(host, 8, 0, 8, s));
+	EXPECT_OK(aclrtMemsetAsync(d, 0, 0, 0, s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "aclrtCreateStream",
+		       aclrtMemcpyAsync(d, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE,
+					(aclrtStream)0x42));
+	EXPECT_OK(aclrtDestroyStream(s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "live stream",
+		       aclrtMemcpyAsync(d, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE, s));
+	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMemsetAsync(d, 8, 0, 8, s));
+	/* Nothing was queued by any of these. */
+	EXPECT_TRUE(all_bytes(d, 4096, 0));
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+	EXPECT_OK(aclrtFree(d));
+}
+
+/* A process holds at most 1024 streams and 65536 events: 207012 past that. */
+TEST_F(stream, limits)
+{
+	static aclrtStream st[1024];
+	static aclrtEvent ev[65536];
+	aclrtStream extra_stream = NULL;
+	aclrtEvent extra_event = NULL;
+	char *d;
+	int n;
+
+	ASSERT_OK(aclrtMalloc((void **)&d, 4096, ACL_MEM_MALLOC_HUGE_FIRST));
+	for (n = 0; n < 1024; n++)
+		ASSERT_OK(aclrtCreateStream(&st[n]));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "1024 streams",
+		       aclrtCreateStream(&extra_stream));
+	EXPECT_EQ(NULL, extra_stream);
+	/* The default stream, created at its first use, does not fit either. */
+	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "default stream",
+		       aclrtMemsetAsync(d, 8, 1, 8, NULL));
+	EXPECT_ACL(ACL_ERROR_RT_OVER_LIMIT, aclrtMemset(d, 8, 1, 8));
+	EXPECT_TRUE(all_bytes(d, 8, 0));
+	/* A stream destroyed makes room again. */
+	EXPECT_OK(aclrtDestroyStream(st[0]));
+	EXPECT_OK(aclrtCreateStream(&st[0]));
+	for (n = 0; n < 1024; n++)
+		EXPECT_OK(aclrtDestroyStream(st[n]));
+	EXPECT_OK(aclrtMemset(d, 8, 1, 8));
+	EXPECT_TRUE(all_bytes(d, 8, 1));
+	EXPECT_OK(aclrtFree(d));
+
+	for (n = 0; n < 65536; n++)
+		ASSERT_OK(aclrtCreateEvent(&ev[n]));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "65536 events",
+		       aclrtCreateEvent(&extra_event));
+	EXPECT_EQ(NULL, extra_event);
+	for (n = 0; n < 65536; n++)
+		EXPECT_OK(aclrtDestroyEvent(ev[n]));
+}
+
 /* The submitting thread returns long before the copy ends. */
 TEST_F(stream, copy_is_asynchronous)
 {
