@@ -63,6 +63,7 @@
 #include <linux/xarray.h>
 #include <uapi/linux/acl_vmm.h>
 
+#include "compat.h"
 #include "vaspace.h"
 
 #define ACL_VMM_CHUNK_SHIFT 21
@@ -109,7 +110,7 @@ extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
  */
 struct acl_vmm_device {
 	struct miscdevice misc;
-	char name[16];
+	char name[sizeof("acl_vmm") + 10];	/* any u32 index */
 	u32 index;
 	u64 capacity;
 	spinlock_t lock; /* protects @used */
@@ -128,6 +129,9 @@ struct acl_vmm_device {
  * @ctx_list: every open context, for debugfs
  * @next_ctx_id: the id of the last context opened
  * @debugfs: /sys/kernel/debug/acl_vmm
+ * @mnt: the module's pseudo filesystem (main.c), pinned while loaded
+ * @mnt_count: the pins of @mnt (simple_pin_fs())
+ * @inode: the host of every context's address space, in @mnt
  */
 struct acl_vmm {
 	struct miscdevice misc;
@@ -140,6 +144,9 @@ struct acl_vmm {
 	struct list_head ctx_list;
 	u32 next_ctx_id;
 	struct dentry *debugfs;
+	struct vfsmount *mnt;
+	int mnt_count;
+	struct inode *inode;
 };
 
 /**

@@ -171,14 +171,14 @@ int acl_vmm_ioctl_attach(struct acl_vmm_ucmd *ucmd)
 	if (cmd->flags)
 		return -EINVAL;
 	f = fdget(cmd->fd);
-	if (!f.file)
+	if (!fd_file(f))
 		return -EBADF;
-	if (f.file->f_op != &acl_vmm_device_fops) {
+	if (fd_file(f)->f_op != &acl_vmm_device_fops) {
 		fdput(f);
 		return -EINVAL;
 	}
 	/* misc_open() left the miscdevice there. */
-	dev = container_of(f.file->private_data, struct acl_vmm_device, misc);
+	dev = container_of(fd_file(f)->private_data, struct acl_vmm_device, misc);
 	fdput(f);
 	set_bit(dev->index, ucmd->ctx->devices);
 	cmd->device = dev->index;

@@ -15,9 +15,21 @@
  * older and newer userspace both work) and calls the handler. Handlers run
  * without any lock held and take what they need; they write results into
  * the kernel copy and call acl_vmm_ucmd_respond().
+ *
+ * DOC: The contexts' inode
+ *
+ * Each context has an address space of its own (acl_vmm_ctx.mapping, the
+ * file's f_mapping), through which unmap zaps the context's VMAs. Its host
+ * is one inode of a pseudo filesystem of the module's (as DRM's devices
+ * have), whose size covers every file offset: a reservation's VMA maps the
+ * file at offsets equal to its addresses. The fault path maps a 2 MiB page
+ * with one PMD only where the page lies below the file's size (since
+ * Linux 6.12 and its stable updates, mm maps single PTEs beyond i_size to
+ * keep SIGBUS there); the size of the device node's own inode is 0.
  */
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/pseudo_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -36,6 +48,43 @@ MODULE_PARM_DESC(device_mem_mb,
 #define ACL_VMM_AUTO_MAX_MB 16384UL
 
 static struct acl_vmm acl_vmm;
+
+#define ACL_VMM_FS_MAGIC 0x61636c76	/* "aclv" */
+
+static int acl_vmm_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, ACL_VMM_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/* No owner: the module pins it from load to unload. */
+static struct file_system_type acl_vmm_fs_type = {
+	.name = "acl_vmm",
+	.init_fs_context = acl_vmm_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static int acl_vmm_inode_init(struct acl_vmm *vmm)
+{
+	int ret;
+
+	ret = simple_pin_fs(&acl_vmm_fs_type, &vmm->mnt, &vmm->mnt_count);
+	if (ret)
+		return ret;
+	vmm->inode = alloc_anon_inode(vmm->mnt->mnt_sb);
+	if (IS_ERR(vmm->inode)) {
+		simple_release_fs(&vmm->mnt, &vmm->mnt_count);
+		return PTR_ERR(vmm->inode);
+	}
+	/* Page aligned, so that mm's DIV_ROUND_UP() of it cannot overflow. */
+	i_size_write(vmm->inode, MAX_LFS_FILESIZE & PAGE_MASK);
+	return 0;
+}
+
+static void acl_vmm_inode_fini(struct acl_vmm *vmm)
+{
+	iput(vmm->inode);
+	simple_release_fs(&vmm->mnt, &vmm->mnt_count);
+}
 
 /**
  * acl_vmm_ucmd_respond() - copy an ioctl's results back to the user
@@ -222,7 +271,7 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	acl_vmm_ctx_streams_init(ctx);
 	ctx->next_va = ACL_VMM_VA_START;
 	address_space_init_once(&ctx->mapping);
-	ctx->mapping.host = inode;	/* read-ahead state and bdi look there */
+	ctx->mapping.host = ctx->vmm->inode;	/* see "The contexts' inode" */
 	filp->f_mapping = &ctx->mapping;
 	filp->private_data = ctx;
 	acl_vmm_ctx_register(ctx);
@@ -284,9 +333,12 @@ static int __init acl_vmm_init(void)
 		acl_vmm_default_device_bytes(num_devices);
 	bytes = round_down(bytes, ACL_VMM_CHUNK_SIZE);
 
-	ret = acl_vmm_engine_init();
+	ret = acl_vmm_inode_init(&acl_vmm);
 	if (ret)
 		return ret;
+	ret = acl_vmm_engine_init();
+	if (ret)
+		goto err_inode_fini;
 	acl_vmm_shares_init(&acl_vmm);
 	acl_vmm_debugfs_init(&acl_vmm);
 	ret = acl_vmm_devices_init(&acl_vmm, num_devices, bytes);
@@ -311,6 +363,8 @@ err_debugfs_fini:
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
 	acl_vmm_engine_fini();
+err_inode_fini:
+	acl_vmm_inode_fini(&acl_vmm);
 	return ret;
 }
 
@@ -321,6 +375,7 @@ static void __exit acl_vmm_exit(void)
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
 	acl_vmm_engine_fini();
+	acl_vmm_inode_fini(&acl_vmm);
 }
 
 module_init(acl_vmm_init);

@@ -6,7 +6,9 @@
  * inside one reservation, then populates the page tables at once, as a
  * device's are programmed at map time: one fault per 2 MiB chunk, each
  * installing one PMD entry through the reservation's fault handler (which
- * also serves any later fault, after madvise(MADV_DONTNEED) for example).
+ * also serves any later fault, after madvise(MADV_DONTNEED) for example),
+ * or 512 PTEs where mm does not map that VMA with PMDs (Linux 6.12 under
+ * MADV_NOHUGEPAGE or PR_SET_THP_DISABLE).
  * A reservation holds memory of one device only; the first mapping in an
  * empty reservation decides which.
  *
@@ -108,15 +110,39 @@ static int acl_vmm_map_check(struct acl_vmm_ctx *ctx,
 }
 
 /*
- * Fault the new mapping in, one 2 MiB chunk at a time. Best effort: a
- * range unmapped meanwhile by another thread just stops it, and whatever
- * is not populated here is on first touch.
+ * Whether a PMD entry maps @addr: a lockless look under the mmap_lock, a
+ * hint only (a wrong answer costs a fault later, nothing else).
+ */
+static bool acl_vmm_pmd_mapped(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return false;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_bad(*pud))
+		return false;
+	return pmd_trans_huge(READ_ONCE(*pmd_offset(pud, addr)));
+}
+
+/*
+ * Fault the new mapping in, one 2 MiB chunk at a time: one fault installs
+ * a PMD entry. Where mm refuses the PMD (Linux 6.12 does under
+ * MADV_NOHUGEPAGE and PR_SET_THP_DISABLE) the fault installed one PTE, so
+ * the rest of the chunk is faulted page by page. Best effort: a range
+ * unmapped meanwhile by another thread just stops it, and whatever is not
+ * populated here is on first touch.
  */
 static void acl_vmm_map_populate(struct acl_vmm_ctx *ctx, unsigned long start,
 				 unsigned long length)
 {
+	unsigned long end = start + length, addr = start, step;
 	struct vm_area_struct *vma;
-	unsigned long addr;
 	vm_fault_t ret;
 
 	if (mmap_read_lock_killable(ctx->mm))
@@ -124,12 +150,17 @@ static void acl_vmm_map_populate(struct acl_vmm_ctx *ctx, unsigned long start,
 	vma = vma_lookup(ctx->mm, start);
 	if (!vma || !acl_vmm_vma_is_reservation(vma))
 		goto out_unlock;
-	for (addr = start; addr - start < length; addr += ACL_VMM_CHUNK_SIZE) {
+	while (addr < end) {
 		if (fatal_signal_pending(current))
 			break;
 		ret = handle_mm_fault(vma, addr, FAULT_FLAG_WRITE, NULL);
 		if (ret & VM_FAULT_ERROR)
 			break;
+		step = PAGE_SIZE;
+		if (IS_ALIGNED(addr, ACL_VMM_CHUNK_SIZE) &&
+		    acl_vmm_pmd_mapped(ctx->mm, addr))
+			step = ACL_VMM_CHUNK_SIZE;
+		addr += step;
 	}
 out_unlock:
 	mmap_read_unlock(ctx->mm);

@@ -146,18 +146,6 @@ bool acl_vmm_vma_is_reservation(struct vm_area_struct *vma)
 	return vma->vm_ops == &acl_vmm_vm_ops && READ_ONCE(res->vma) == vma;
 }
 
-static void acl_vmm_vma_set_flags(struct vm_area_struct *vma)
-{
-	/* Kbuild defines it where vm_flags may only change through helpers. */
-#ifdef ACL_VMM_HAVE_VM_FLAGS_MOD
-	vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY,
-		     VM_MAYEXEC);
-#else
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY;
-	vma->vm_flags &= ~VM_MAYEXEC;
-#endif
-}
-
 /**
  * acl_vmm_mmap() - the file's mmap handler
  * @filp: the device file
@@ -186,7 +174,8 @@ int acl_vmm_mmap(struct file *filp, struct vm_area_struct *vma)
 	kref_get(&res->kref);	/* the VMA's */
 	vma->vm_private_data = res;
 	vma->vm_ops = &acl_vmm_vm_ops;
-	acl_vmm_vma_set_flags(vma);
+	acl_vmm_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY,
+			     VM_MAYEXEC);
 	ret = 0;
 out_unlock:
 	mutex_unlock(&ctx->lock);

@@ -12,6 +12,8 @@
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 
+#include "compat.h"
+
 DECLARE_EVENT_CLASS(acl_vmm_range,
 		    TP_PROTO(unsigned long start, unsigned long length, u32 handle),
 		    TP_ARGS(start, length, handle),
@@ -77,7 +79,7 @@ TRACE_EVENT(acl_vmm_share,
 			     __field(u64, share)
 			     __field(u32, handle)),
 	    TP_fast_assign(__entry->tgid = current->tgid;
-			   __assign_str(op, op);
+			   ACL_VMM_ASSIGN_STR(op, op);
 			   __entry->share = share;
 			   __entry->handle = handle),
 	    TP_printk("tgid=%d %s share=0x%llx handle=%u", __entry->tgid,

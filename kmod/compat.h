@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * DOC: Kernel compatibility
+ *
+ * acl_vmm.ko builds from one source tree for Debian 12's two kernels, 6.1
+ * and 6.12. Every difference between them that the module meets is here,
+ * keyed on what the kernel's headers show rather than on its version:
+ *
+ *  - fd_file(): since 6.12 a struct fd is one tagged word read through the
+ *    fd_file() macro; before, it had a file member. The macro itself is
+ *    the test.
+ *  - vm_flags_mod(): since 6.3 a VMA's flags change only through helpers.
+ *    Kbuild defines ACL_VMM_HAVE_VM_FLAGS_MOD when include/linux/mm.h has
+ *    it.
+ *  - __assign_str(): since 6.10 a tracepoint's string is copied from the
+ *    argument given to __string(), and __assign_str() takes the field
+ *    alone. Kbuild defines ACL_VMM_HAVE_ASSIGN_STR_1 when
+ *    include/trace/stages/stage6_event_callback.h defines it with one
+ *    argument.
+ */
+#ifndef ACL_VMM_COMPAT_H
+#define ACL_VMM_COMPAT_H
+
+#include <linux/file.h>
+#include <linux/mm.h>
+
+#ifndef fd_file
+#define fd_file(f) ((f).file)
+#endif
+
+/**
+ * acl_vmm_vm_flags_mod() - set and clear a VMA's flags
+ * @vma: the VMA, being created (its mmap handler runs)
+ * @set: the flags to set
+ * @clear: the flags to clear
+ */
+static inline void acl_vmm_vm_flags_mod(struct vm_area_struct *vma,
+					vm_flags_t set, vm_flags_t clear)
+{
+#ifdef ACL_VMM_HAVE_VM_FLAGS_MOD
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/*
+ * ACL_VMM_ASSIGN_STR(field, src) fills the string field @field of a
+ * tracepoint in its TP_fast_assign(), from @src, which is what its
+ * __string() named: kernels that copy from there ignore @src.
+ */
+#ifdef ACL_VMM_HAVE_ASSIGN_STR_1
+#define ACL_VMM_ASSIGN_STR(field, ...) __assign_str(field)
+#else
+#define ACL_VMM_ASSIGN_STR(field, ...) __assign_str(field, __VA_ARGS__)
+#endif
+
+#endif /* ACL_VMM_COMPAT_H */
