@@ -52,10 +52,13 @@ static bool all_bytes(const void *p, size_t n, unsigned char v)
 	return true;
 }
 
-/* Wait up to 10 s for @device's usage to come back to @used. */
+/*
+ * Wait up to 60 s (a process's teardown on a loaded machine) for @device's
+ * usage to come back to @used.
+ */
 static bool usage_back(uint32_t device, uint64_t used)
 {
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 6000; i++) {
 		if (device_used_raw(device) == used)
 			return true;
 		usleep(10000);
