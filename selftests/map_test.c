@@ -397,11 +397,13 @@ TEST_F(map, pmd_mapped)
 /*
  * Where THP is turned off for the VMA or the process, Linux 6.12 maps the
  * 2 MiB pages with 512 PTEs (6.1 still uses a PMD): either way map
- * populates every page at once and the data is right.
+ * populates every page at once, and the data is right for the CPU and for
+ * the device engine.
  */
 static void populated_without_thp(struct __test_metadata *_metadata, char *va,
 				  aclrtDrvMemHandle h)
 {
+	char *host;
 	long pmd_kb;
 	size_t i;
 
@@ -415,6 +417,15 @@ static void populated_without_thp(struct __test_metadata *_metadata, char *va,
 	for (i = 0; i < 2 * PAGE_2M; i += 4096)
 		ASSERT_EQ((char)(i >> 12), va[i]);
 	EXPECT_EQ(4096, smaps_kb(va, "Rss"));
+	/* The device engine reaches PTE-mapped memory through HMM as well. */
+	host = malloc(2 * PAGE_2M);
+	ASSERT_NE(NULL, host);
+	ASSERT_OK(aclrtMemcpy(host, 2 * PAGE_2M, va, 2 * PAGE_2M, ACL_MEMCPY_DEVICE_TO_HOST));
+	EXPECT_EQ(0, memcmp(host, va, 2 * PAGE_2M));
+	memset(host, 0x3c, 2 * PAGE_2M);
+	ASSERT_OK(aclrtMemcpy(va, 2 * PAGE_2M, host, 2 * PAGE_2M, ACL_MEMCPY_HOST_TO_DEVICE));
+	EXPECT_EQ(0, memcmp(host, va, 2 * PAGE_2M));
+	free(host);
 	EXPECT_OK(aclrtUnmapMem(va));
 	EXPECT_EQ(0, smaps_kb(va, "Rss"));
 }
