@@ -78,3 +78,10 @@ acl_vmm_kernel_select() {
 		echo "$v"
 	done
 }
+
+# acl_vmm_kdir_release KDIR: the release of the kernel a build directory is
+# for, as a module built there carries it in its vermagic (Debian's 6.1
+# headers have another one in include/config/kernel.release).
+acl_vmm_kdir_release() {
+	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$1/include/generated/utsrelease.h" 2>/dev/null | grep .
+}
