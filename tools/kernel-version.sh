@@ -62,12 +62,16 @@ acl_vmm_kernel_versions() {
 # "all" for every usable one; none for the default one.
 acl_vmm_kernel_select() {
 	local v
-	if [ $# -eq 0 ]; then
-		acl_vmm_kernel_version
-		return
-	fi
-	if [ "$*" = all ]; then
-		acl_vmm_kernel_versions
+	if [ $# -eq 0 ] || [ "$*" = all ]; then
+		if ! acl_vmm_kernel_version > /dev/null; then
+			echo "no kernel with headers and image: apt-get install linux-headers-amd64 linux-image-amd64" >&2
+			return 1
+		fi
+		if [ $# -eq 0 ]; then
+			acl_vmm_kernel_version
+		else
+			acl_vmm_kernel_versions
+		fi
 		return
 	fi
 	for v in "$@"; do
