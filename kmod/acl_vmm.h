@@ -18,17 +18,23 @@
  *    range inside a reservation, a node in the mapping tree. Pages are
  *    inserted into the process page tables on fault, and zapped on unmap.
  *
- * Locks, outermost first:
+ * Locks, outermost first (the one written order: Documentation/design.rst
+ * repeats it; the helpers that need a lock assert it):
  *
  *  1. acl_vmm_ctx.reserve_lock serializes reservations (the address
  *     search and the vm_mmap() that follows it);
  *  2. the mm's mmap_lock: the fault handler and the VMA callbacks run
  *     under it, and unmap takes it for writing so that no fault can
  *     install a page of a mapping being removed;
- *  3. acl_vmm_ctx.lock protects the trees, the handles' and reservations'
+ *  3. acl_vmm.ctx_list_lock protects the list of contexts: debugfs takes
+ *     each context's lock under it;
+ *  4. acl_vmm_ctx.lock protects the trees, the handles' and reservations'
  *     state. It is never held across a user copy (a user buffer may lie in
  *     a reservation, whose fault handler takes it);
- *  4. acl_vmm_device.lock protects a device's usage counter.
+ *  5. acl_vmm.shares_lock protects the share table, each share and
+ *     acl_vmm_mem.share: export takes it under acl_vmm_ctx.lock, import
+ *     drops it before taking the importer's;
+ *  6. acl_vmm_device.lock (a spinlock) protects a device's usage counter.
  *
  * Streams (struct acl_vmm_stream, stream.c) and events (struct
  * acl_vmm_event, event.c) live in xarrays of their own and have locks of

@@ -80,6 +80,7 @@ static void acl_vmm_ctx_summary(struct seq_file *m, struct acl_vmm_ctx *ctx)
 	struct acl_vmm_handle *handle;
 	u32 dev, i;
 
+	lockdep_assert_held(&ctx->lock);
 	for (node = acl_vmm_va_first(&ctx->vs.reservations, 0, ULONG_MAX); node;
 	     node = acl_vmm_va_next(node, 0, ULONG_MAX))
 		nr_res++;
@@ -122,6 +123,7 @@ static void acl_vmm_show_reservation(struct seq_file *m, struct acl_vmm_ctx *ctx
 	struct acl_vmm_va_node *node;
 	struct acl_vmm_mapping *map;
 
+	lockdep_assert_held(&ctx->lock);
 	seq_printf(m, "%lx-%lx reservation size=%lu flags=%#x mappings=%u\n",
 		   res->va.start, res->va.last + 1, res->va.last - res->va.start + 1,
 		   res->flags, res->nr_mappings);

@@ -27,6 +27,8 @@
  * Linux 6.12 and its stable updates, mm maps single PTEs beyond i_size to
  * keep SIGBUS there); the size of the device node's own inode is 0.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/pseudo_fs.h>
@@ -136,9 +138,11 @@ union acl_vmm_ucmd_buffer {
  * @size: size of the command's struct
  * @min_size: the smallest size a user may give: up to its last mandatory member
  * @ioctl_num: the full ioctl number
+ * @name: the command's name, for the debug log
  * @execute: the handler
  */
 struct acl_vmm_ioctl_op {
+	const char *name;
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
@@ -147,6 +151,7 @@ struct acl_vmm_ioctl_op {
 
 #define ACL_VMM_IOCTL_OP(_name, _fn, _struct, _last)                         \
 	[ACL_VMM_CMD_##_name - ACL_VMM_CMD_BASE] = {                         \
+		.name = #_name,                                              \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union acl_vmm_ucmd_buffer) < \
 					  sizeof(_struct)),                  \
@@ -249,7 +254,12 @@ static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,
 				    ucmd.user_size);
 	if (ret)
 		return ret;
-	return op->execute(&ucmd);
+	ret = op->execute(&ucmd);
+	/* echo 'module acl_vmm +p' > /sys/kernel/debug/dynamic_debug/control */
+	if (ret)
+		dev_dbg(acl_vmm.misc.this_device, "%s[%d]: %s: %d\n",
+			current->comm, task_tgid_nr(current), op->name, ret);
+	return ret;
 }
 
 static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
@@ -321,12 +331,12 @@ static int __init acl_vmm_init(void)
 	int ret;
 
 	if (!num_devices || num_devices > ACL_VMM_MAX_DEVICES) {
-		pr_err("acl_vmm: num_devices=%u is not in 1..%u\n", num_devices,
+		pr_err("num_devices=%u is not in 1..%u\n", num_devices,
 		       ACL_VMM_MAX_DEVICES);
 		return -EINVAL;
 	}
 	if (device_mem_mb > (U64_MAX >> 20)) {
-		pr_err("acl_vmm: device_mem_mb=%lu is too large\n", device_mem_mb);
+		pr_err("device_mem_mb=%lu is too large\n", device_mem_mb);
 		return -EINVAL;
 	}
 	bytes = device_mem_mb ? (u64)device_mem_mb * SZ_1M :
@@ -353,7 +363,7 @@ static int __init acl_vmm_init(void)
 	if (ret)
 		goto err_devices_fini;
 
-	pr_info("acl_vmm: %u devices of %llu MiB, backend %s\n", num_devices,
+	pr_info("%u devices of %llu MiB, backend %s\n", num_devices,
 		bytes >> 20, acl_vmm_sysmem_ops.name);
 	return 0;
 

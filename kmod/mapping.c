@@ -91,6 +91,7 @@ static int acl_vmm_map_check(struct acl_vmm_ctx *ctx,
 	struct acl_vmm_va_node *node;
 	int ret;
 
+	lockdep_assert_held(&ctx->lock);
 	if ((cmd->addr | cmd->length) & (granule - 1))
 		return -EINVAL;
 	if (cmd->length > handle->mem->size)

@@ -143,6 +143,7 @@ bool acl_vmm_vma_is_reservation(struct vm_area_struct *vma)
 {
 	struct acl_vmm_reservation *res = vma->vm_private_data;
 
+	mmap_assert_locked(vma->vm_mm);
 	return vma->vm_ops == &acl_vmm_vm_ops && READ_ONCE(res->vma) == vma;
 }
 
@@ -235,6 +236,7 @@ static int acl_vmm_reservation_mmap(struct acl_vmm_ctx *ctx, struct file *filp,
 	unsigned long ret;
 	int err = 0;
 
+	lockdep_assert_held(&ctx->reserve_lock);
 	mutex_lock(&ctx->lock);
 	res->state = ACL_VMM_RES_PENDING;
 	res->creator = current;

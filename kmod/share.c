@@ -226,6 +226,7 @@ static int acl_vmm_share_add_pids(struct acl_vmm_share *share,
 	struct pid *old;
 	u32 i;
 
+	lockdep_assert_held(&share->mem->vmm->shares_lock);
 	for (i = 0; i < count; i++)
 		if (!xa_load(&share->pids, pid_nr(pids[i])))
 			added++;	/* an upper bound: duplicates count twice */
@@ -298,6 +299,7 @@ out_free_nrs:
 
 static bool acl_vmm_share_allows(struct acl_vmm_share *share, struct pid *tgid)
 {
+	lockdep_assert_held(&share->mem->vmm->shares_lock);
 	return share->no_pid_check || xa_load(&share->pids, pid_nr(tgid)) == tgid;
 }
 

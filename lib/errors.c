@@ -10,8 +10,12 @@
  * a different rule for each.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -150,6 +154,34 @@ static const struct acl_vmm_errno_rule acl_vmm_errno_rules[] = {
 static _Thread_local aclError acl_vmm_last_error;
 static _Thread_local char acl_vmm_errmsg[512];
 
+/*
+ * The library's debug log: with ACL_VMM_DEBUG set (and not "0") in the
+ * environment, every error a call returns is printed to stderr with its
+ * code and message, and so is every failed ioctl (acl_vmm_debug()).
+ * Read at each failure, so that a program may turn it on and off.
+ */
+bool acl_vmm_debug_on(void)
+{
+	const char *env = getenv("ACL_VMM_DEBUG");
+
+	return env && *env && strcmp(env, "0");
+}
+
+void acl_vmm_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!acl_vmm_debug_on())
+		return;
+	va_start(ap, fmt);
+	flockfile(stderr);
+	fprintf(stderr, "acl-vmm[%d]: ", (int)getpid());
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+	va_end(ap);
+}
+
 static aclError acl_vmm_vfail(aclError code, const char *rule,
 			      const char *fmt, va_list ap)
 {
@@ -159,6 +191,7 @@ static aclError acl_vmm_vfail(aclError code, const char *rule,
 		snprintf(acl_vmm_errmsg + n, sizeof(acl_vmm_errmsg) - n,
 			 ": %s", rule);
 	acl_vmm_last_error = code;
+	acl_vmm_debug("error %d: %s", (int)code, acl_vmm_errmsg);
 	return code;
 }
 

@@ -68,7 +68,13 @@ static int acl_vmm_ioctl_fd(int fd, unsigned long request, void *arg)
 	do {
 		ret = ioctl(fd, request, arg);
 	} while (ret < 0 && errno == EINTR);
-	return ret < 0 ? errno : 0;
+	if (ret < 0) {
+		ret = errno;
+		acl_vmm_debug("ioctl(%d, %#lx): %s (errno %d)", fd, request,
+			      strerror(ret), ret);
+		return ret;
+	}
+	return 0;
 }
 
 /* An ioctl on the device; returns 0 or an errno. */

@@ -60,6 +60,36 @@ static char *read_text(const char *path)
 	return run("cat %s", path);
 }
 
+#define DYNDBG "/sys/kernel/debug/dynamic_debug/control"
+
+/*
+ * With dynamic debug on for the module, a failed ioctl logs the process,
+ * the command and its errno; off again, it logs nothing.
+ */
+TEST_F(obs, dynamic_debug_logs_failed_ioctls)
+{
+	struct acl_vmm_free fr = { .size = sizeof(fr), .handle = 0xdead };
+	char grep[128];
+	int fd, on, off;
+
+	if (access(DYNDBG, W_OK))
+		SKIP(return, "no dynamic debug in this kernel (CONFIG_DYNAMIC_DEBUG)");
+	ASSERT_NE(NULL, run("grep -q '\\[acl_vmm\\]' " DYNDBG));
+	fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	snprintf(grep, sizeof(grep), "dmesg | grep -c '\\[%d\\]: FREE: -2$'", getpid());
+	ASSERT_NE(NULL, run("echo 'module acl_vmm +p' > " DYNDBG));
+	EXPECT_EQ(-1, ioctl(fd, ACL_VMM_FREE, &fr));
+	EXPECT_EQ(ENOENT, errno);
+	on = atoi(run("%s || true", grep) ?: "-1");
+	ASSERT_NE(NULL, run("echo 'module acl_vmm -p' > " DYNDBG));
+	EXPECT_EQ(1, on);
+	EXPECT_EQ(-1, ioctl(fd, ACL_VMM_FREE, &fr));
+	off = atoi(run("%s || true", grep) ?: "-1");
+	EXPECT_EQ(on, off);
+	close(fd);
+}
+
 TEST_F(obs, sysfs)
 {
 	size_t free_mem, total;

@@ -6,7 +6,9 @@
  * per-thread last error follows.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "acl/acl.h"
 
@@ -22,6 +24,46 @@ static int failures;
 			failures++;                                           \
 		}                                                             \
 	} while (0)
+
+/* What a failing call prints to stderr, with ACL_VMM_DEBUG=@env. */
+static void stderr_of_failure(const char *env, char *out, size_t size)
+{
+	int saved = dup(2), pipefd[2];
+	ssize_t n;
+	void *p;
+
+	if (saved < 0 || pipe(pipefd)) {
+		printf("FAIL: dup or pipe\n"), failures++;
+		return;
+	}
+	setenv("ACL_VMM_DEBUG", env, 1);
+	fflush(stderr);
+	dup2(pipefd[1], 2);
+	EXPECT(aclrtReserveMemAddress(&p, 1 << 21, 0, NULL, 0), ACL_ERROR_UNINITIALIZE);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(pipefd[1]);
+	n = read(pipefd[0], out, size - 1);
+	out[n > 0 ? n : 0] = 0;
+	close(pipefd[0]);
+	unsetenv("ACL_VMM_DEBUG");
+}
+
+/* ACL_VMM_DEBUG=1 logs each error with its code and message; 0 does not. */
+static void debug_log(void)
+{
+	char out[1024], want[64];
+
+	stderr_of_failure("1", out, sizeof(out));
+	snprintf(want, sizeof(want), "acl-vmm[%d]: error %d: ", (int)getpid(),
+		 ACL_ERROR_UNINITIALIZE);
+	if (!strstr(out, want) || !strstr(out, "aclrtReserveMemAddress"))
+		printf("FAIL: ACL_VMM_DEBUG=1 logged \"%s\"\n", out), failures++;
+	stderr_of_failure("0", out, sizeof(out));
+	if (out[0])
+		printf("FAIL: ACL_VMM_DEBUG=0 logged \"%s\"\n", out), failures++;
+}
 
 int main(void)
 {
@@ -52,6 +94,7 @@ int main(void)
 	EXPECT(aclFinalize(), ACL_ERROR_UNINITIALIZE);
 	EXPECT(aclInit("/nonexistent/config.json"), ACL_ERROR_INVALID_PARAM);
 	EXPECT(aclrtMemcpy(NULL, 0, NULL, 0, ACL_MEMCPY_HOST_TO_DEVICE), ACL_SUCCESS);
+	debug_log();
 	printf("%s\n", failures ? "FAILED" : "ok");
 	return failures ? 1 : 0;
 }
