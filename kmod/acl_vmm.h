@@ -79,7 +79,6 @@
 #define ACL_VMM_VA_START ((unsigned long)ACL_VMM_VA_WINDOW_START)
 #define ACL_VMM_VA_END ((unsigned long)(ACL_VMM_VA_WINDOW_START + ACL_VMM_VA_WINDOW_SIZE))
 #define ACL_VMM_DEVICE_NONE 0xfffffffeU
-#define ACL_VMM_MAX_DEVICES 64
 
 struct acl_vmm_mem;
 

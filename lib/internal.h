@@ -15,7 +15,6 @@
 
 #define ACL_VMM_GRANULE ((size_t)ACL_VMM_PAGE_SIZE)
 #define ACL_VMM_GRANULE_1G ((size_t)ACL_VMM_HUGE1G_PAGE_SIZE)
-#define ACL_VMM_MAX_DEVICES 64
 
 /*
  * The operations whose kernel errors errors.c translates: a kernel errno

@@ -22,10 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "linux/acl_vmm.h"
+
 #define SYSFS "/sys/class/misc"
 #define DEBUGFS "/sys/kernel/debug/acl_vmm"
 #define MIB (1024.0 * 1024.0)
-#define MAX_DEVICES 64
 
 static bool json;
 
@@ -50,7 +51,7 @@ static int read_devices(struct device *d)
 	char path[256];
 	int n;
 
-	for (n = 0; n < MAX_DEVICES; n++) {
+	for (n = 0; n < ACL_VMM_MAX_DEVICES; n++) {
 		snprintf(path, sizeof(path), SYSFS "/acl_vmm%d/capacity", n);
 		if (read_u64(path, &d[n].capacity))
 			break;
@@ -220,7 +221,7 @@ static void usage(const char *argv0)
 
 int main(int argc, char **argv)
 {
-	struct device dev[MAX_DEVICES];
+	struct device dev[ACL_VMM_MAX_DEVICES];
 	int i, n, pid = 0, count = 0, ret = 0;
 	double watch = 0;
 

@@ -38,6 +38,8 @@
 /* Granularity of every page type but the 1 GiB ones, and of those. */
 #define ACL_VMM_PAGE_SIZE _BITULL(21)
 #define ACL_VMM_HUGE1G_PAGE_SIZE _BITULL(30)
+/* The most devices the module has (its num_devices parameter). */
+#define ACL_VMM_MAX_DEVICES 64
 
 enum {
 	ACL_VMM_CMD_BASE = 0x80,
