@@ -195,13 +195,16 @@ int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd)
 {
 	struct acl_vmm_info *cmd = ucmd->cmd;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 	cmd->num_devices = ucmd->ctx->vmm->num_devices;
 	cmd->va_start = ACL_VMM_VA_WINDOW_START;
 	cmd->va_size = ACL_VMM_VA_WINDOW_SIZE;
 	cmd->page_size = ACL_VMM_PAGE_SIZE;
 	cmd->huge1g_page_size = ACL_VMM_HUGE1G_PAGE_SIZE;
+	cmd->abi_version = ACL_VMM_ABI_VERSION;
+	cmd->caps = ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
+		    ACL_VMM_CAP_STREAMS;
 	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

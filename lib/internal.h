@@ -52,6 +52,7 @@ bool acl_vmm_debug_on(void);
 void acl_vmm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* runtime.c */
+aclError acl_vmm_abi_check(const struct acl_vmm_info *info, const char *path);
 aclError acl_vmm_ready(const char *api);
 int acl_vmm_fd(void);
 uint32_t acl_vmm_device_count(void);

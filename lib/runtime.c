@@ -261,6 +261,48 @@ static void acl_vmm_visible_devices(uint32_t count, const bool *attached)
 	}
 }
 
+/* The feature groups this library calls, with their names for messages. */
+static const struct {
+	uint64_t cap;
+	const char *name;
+} acl_vmm_needed_caps[] = {
+	{ ACL_VMM_CAP_CORE, "reservations, memory and mappings" },
+	{ ACL_VMM_CAP_SHARE, "shareable handles" },
+	{ ACL_VMM_CAP_DMABUF, "dma-bufs" },
+	{ ACL_VMM_CAP_STREAMS, "streams and events" },
+};
+
+/*
+ * Whether the module that answered GET_INFO with @info has everything this
+ * library calls; if not, fail with a message naming what it lacks.
+ */
+aclError acl_vmm_abi_check(const struct acl_vmm_info *info, const char *path)
+{
+	char missing[256] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(acl_vmm_needed_caps) / sizeof(acl_vmm_needed_caps[0]); i++) {
+		if (info->caps & acl_vmm_needed_caps[i].cap)
+			continue;
+		n += snprintf(missing + n, n < sizeof(missing) ? sizeof(missing) - n : 0,
+			      "%s%s", n ? ", " : "", acl_vmm_needed_caps[i].name);
+	}
+	if (info->abi_version == ACL_VMM_ABI_VERSION && !missing[0])
+		return ACL_SUCCESS;
+	if (info->abi_version > ACL_VMM_ABI_VERSION)
+		return acl_vmm_fail(ACL_ERROR_DRV_FAILURE,
+				    "aclInit: %s speaks acl_vmm ABI %u, newer than this library's %u: update libacl-vmm",
+				    path, info->abi_version, ACL_VMM_ABI_VERSION);
+	if (info->abi_version == ACL_VMM_ABI_VERSION)
+		return acl_vmm_fail(ACL_ERROR_DRV_FAILURE,
+				    "aclInit: the acl_vmm.ko behind %s lacks what this library calls: %s",
+				    path, missing);
+	return acl_vmm_fail(ACL_ERROR_DRV_FAILURE,
+			    "aclInit: %s is an acl_vmm.ko older than this library (ABI %u, this library needs %u); it lacks: %s: update the module",
+			    path, info->abi_version, ACL_VMM_ABI_VERSION,
+			    missing[0] ? missing : "nothing this library calls");
+}
+
 static aclError acl_vmm_open_device(void)
 {
 	const char *path = getenv("ACL_VMM_DEVICE");
@@ -280,6 +322,11 @@ static aclError acl_vmm_open_device(void)
 		return acl_vmm_fail_errno(ACL_VMM_OP_INFO, err,
 					  "aclInit: %s does not answer as acl_vmm",
 					  path);
+	}
+	err = acl_vmm_abi_check(&info, path);
+	if (err) {
+		close(fd);
+		return err;
 	}
 	err = acl_vmm_attach_devices(fd, path, info.num_devices, attached);
 	if (err) {

@@ -103,6 +103,20 @@ TEST_F(uapi, struct_sizes)
 	EXPECT_EQ(2, info.num_devices);
 	EXPECT_EQ(ACL_VMM_VA_WINDOW_START, info.va_start);
 	EXPECT_EQ(PAGE_2M, info.page_size);
+	EXPECT_EQ(ACL_VMM_ABI_VERSION, info.abi_version);
+	EXPECT_EQ(ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
+		  ACL_VMM_CAP_STREAMS, info.caps);
+	/* A caller of the size before the version and caps gets no more. */
+	memset(&info, 0xff, sizeof(info));
+	info.size = offsetof(struct acl_vmm_info, abi_version);
+	info.flags = 0;
+	info.__reserved = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_GET_INFO, &info));
+	EXPECT_EQ(PAGE_2M, info.page_size);
+	EXPECT_EQ(0xffffffffU, info.abi_version);
+	info.size = sizeof(info);
+	info.__reserved2 = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_GET_INFO, &info));
 	/* Too small for the mandatory part. */
 	info.size = offsetof(struct acl_vmm_info, huge1g_page_size);
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_GET_INFO, &info));

@@ -84,6 +84,14 @@ enum {
  * @va_size: out: size of the device VA window
  * @page_size: out: granularity of normal and huge physical memory
  * @huge1g_page_size: out: granularity of 1 GiB physical memory
+ * @abi_version: out: the module's ACL_VMM_ABI_VERSION (0 from a module
+ *               older than the member, which leaves it as sent)
+ * @__reserved2: must be 0
+ * @caps: out: ACL_VMM_CAP_* bits, the feature groups the module has
+ *
+ * Userspace checks @abi_version and @caps once, when it opens the device:
+ * a library that needs a feature group the module lacks can say so then,
+ * instead of failing at the first command of the group (ENOTTY).
  */
 struct acl_vmm_info {
 	__u32 size;
@@ -94,7 +102,25 @@ struct acl_vmm_info {
 	__aligned_u64 va_size;
 	__aligned_u64 page_size;
 	__aligned_u64 huge1g_page_size;
+	__u32 abi_version;
+	__u32 __reserved2;
+	__aligned_u64 caps;
 };
+
+/*
+ * The ABI's version: commands, struct members and capability bits are
+ * only ever appended; the version changes only if an existing command's
+ * meaning does, which has not happened (Documentation/uapi.rst).
+ */
+#define ACL_VMM_ABI_VERSION 1
+/* Reservations, physical memory, mappings, queries, reset, device nodes. */
+#define ACL_VMM_CAP_CORE (1ULL << 0)
+/* Shareable handles: export, whitelist, import, bare tgid. */
+#define ACL_VMM_CAP_SHARE (1ULL << 1)
+/* dma-buf export and import. */
+#define ACL_VMM_CAP_DMABUF (1ULL << 2)
+/* Streams, events, copies and memsets on the device engine. */
+#define ACL_VMM_CAP_STREAMS (1ULL << 3)
 
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
