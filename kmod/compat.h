@@ -17,6 +17,10 @@
  *    alone. Kbuild defines ACL_VMM_HAVE_ASSIGN_STR_1 when
  *    include/trace/stages/stage6_event_callback.h defines it with one
  *    argument.
+ *  - mmap_assert_locked(): with CONFIG_DEBUG_VM it calls dump_mm(), which
+ *    6.1 does not export, so a module using it does not load on a 6.1
+ *    debug kernel. acl_vmm_mmap_assert_locked() asserts through lockdep
+ *    alone, on every kernel.
  */
 #ifndef ACL_VMM_COMPAT_H
 #define ACL_VMM_COMPAT_H
@@ -42,6 +46,15 @@ static inline void acl_vmm_vm_flags_mod(struct vm_area_struct *vma,
 #else
 	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 #endif
+}
+
+/**
+ * acl_vmm_mmap_assert_locked() - assert that the mmap_lock is held
+ * @mm: the mm
+ */
+static inline void acl_vmm_mmap_assert_locked(struct mm_struct *mm)
+{
+	lockdep_assert_held(&mm->mmap_lock);
 }
 
 /*

@@ -143,7 +143,7 @@ bool acl_vmm_vma_is_reservation(struct vm_area_struct *vma)
 {
 	struct acl_vmm_reservation *res = vma->vm_private_data;
 
-	mmap_assert_locked(vma->vm_mm);
+	acl_vmm_mmap_assert_locked(vma->vm_mm);
 	return vma->vm_ops == &acl_vmm_vm_ops && READ_ONCE(res->vma) == vma;
 }
 
