@@ -114,13 +114,13 @@ struct acl_vmm_info {
  */
 #define ACL_VMM_ABI_VERSION 1
 /* Reservations, physical memory, mappings, queries, reset, device nodes. */
-#define ACL_VMM_CAP_CORE (1ULL << 0)
+#define ACL_VMM_CAP_CORE _BITULL(0)
 /* Shareable handles: export, whitelist, import, bare tgid. */
-#define ACL_VMM_CAP_SHARE (1ULL << 1)
+#define ACL_VMM_CAP_SHARE _BITULL(1)
 /* dma-buf export and import. */
-#define ACL_VMM_CAP_DMABUF (1ULL << 2)
+#define ACL_VMM_CAP_DMABUF _BITULL(2)
 /* Streams, events, copies and memsets on the device engine. */
-#define ACL_VMM_CAP_STREAMS (1ULL << 3)
+#define ACL_VMM_CAP_STREAMS _BITULL(3)
 
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
