@@ -160,7 +160,7 @@ static _Thread_local char acl_vmm_errmsg[512];
  * code and message, and so is every failed ioctl (acl_vmm_debug()).
  * Read at each failure, so that a program may turn it on and off.
  */
-bool acl_vmm_debug_on(void)
+static bool acl_vmm_debug_on(void)
 {
 	const char *env = getenv("ACL_VMM_DEBUG");
 

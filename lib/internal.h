@@ -48,7 +48,6 @@ aclError acl_vmm_fail(aclError code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 aclError acl_vmm_fail_errno(enum acl_vmm_op op, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-bool acl_vmm_debug_on(void);
 void acl_vmm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* runtime.c */

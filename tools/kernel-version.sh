@@ -61,17 +61,13 @@ acl_vmm_kernel_versions() {
 # acl_vmm_kernel_select [V...|all]: the kernels named, each checked usable;
 # "all" for every usable one; none for the default one.
 acl_vmm_kernel_select() {
-	local v
-	if [ $# -eq 0 ] || [ "$*" = all ]; then
-		if ! acl_vmm_kernel_version > /dev/null; then
-			echo "no kernel with headers and image: apt-get install linux-headers-amd64 linux-image-amd64" >&2
-			return 1
-		fi
-		if [ $# -eq 0 ]; then
-			acl_vmm_kernel_version
-		else
-			acl_vmm_kernel_versions
-		fi
+	local v none="no kernel with headers and image: apt-get install linux-headers-amd64 linux-image-amd64"
+	if [ $# -eq 0 ]; then
+		acl_vmm_kernel_version || { echo "$none" >&2; return 1; }
+		return
+	fi
+	if [ "$*" = all ]; then
+		acl_vmm_kernel_versions || { echo "$none" >&2; return 1; }
 		return
 	fi
 	for v in "$@"; do
