@@ -11,9 +11,10 @@
  *  - reservations (struct acl_vmm_reservation): each one a VMA of the
  *    process, created by the module through vm_mmap() on the file itself,
  *    and a node in the context's reservation tree;
- *  - handles (struct acl_vmm_handle) in an xarray, named by ids; each one
- *    refers to physical memory (struct acl_vmm_mem), which a backend
- *    (struct acl_vmm_backend_ops) provides;
+ *  - objects (struct acl_vmm_object, object.c) in one table, named by ids:
+ *    handles (struct acl_vmm_handle), each one referring to physical
+ *    memory (struct acl_vmm_mem), which a backend (struct
+ *    acl_vmm_backend_ops) provides; streams and events;
  *  - mappings (struct acl_vmm_mapping): a handle's memory placed at a
  *    range inside a reservation, a node in the mapping tree. Pages are
  *    inserted into the process page tables on fault, and zapped on unmap.
@@ -36,8 +37,9 @@
  *     drops it before taking the importer's;
  *  6. acl_vmm_device.lock (a spinlock) protects a device's usage counter.
  *
- * Streams (struct acl_vmm_stream, stream.c) and events (struct
- * acl_vmm_event, event.c) live in xarrays of their own and have locks of
+ * The object table's own lock (the xarray's spinlock) is taken under all of
+ * the above and nothing is taken under it. Streams (struct acl_vmm_stream,
+ * stream.c) and events (struct acl_vmm_event, event.c) have locks of
  * their own, taken after all of the above (see their DOC sections); the
  * engine's mirror lock (acl_vmm_stream.mirror_lock) is innermost: the
  * mmu notifier takes it under the mm's own locks, so nothing that may
@@ -181,7 +183,6 @@ struct acl_vmm_share {
  * @ops: the backend providing it
  * @dev: the device it is charged to, or NULL for host memory
  * @nid: NUMA node to allocate host memory on, or NUMA_NO_NODE
- * @mem_attr: the caller's memory attribute, for inspection
  * @size: bytes
  * @granule_shift: log2 of the granularity (mapping alignment)
  * @nr_chunks: number of 2 MiB chunks
@@ -196,7 +197,6 @@ struct acl_vmm_mem {
 	const struct acl_vmm_backend_ops *ops;
 	struct acl_vmm_device *dev;
 	int nid;
-	u32 mem_attr;
 	u64 size;
 	unsigned int granule_shift;
 	unsigned long nr_chunks;
@@ -206,8 +206,39 @@ struct acl_vmm_mem {
 };
 
 /**
+ * enum acl_vmm_obj_type - the types of objects (object.c)
+ * @ACL_VMM_OBJ_HANDLE: struct acl_vmm_handle
+ * @ACL_VMM_OBJ_STREAM: struct acl_vmm_stream
+ * @ACL_VMM_OBJ_EVENT: struct acl_vmm_event
+ * @ACL_VMM_OBJ_TYPES: the number of types
+ * @ACL_VMM_OBJ_ANY: for lookups: any type
+ */
+enum acl_vmm_obj_type {
+	ACL_VMM_OBJ_HANDLE,
+	ACL_VMM_OBJ_STREAM,
+	ACL_VMM_OBJ_EVENT,
+	ACL_VMM_OBJ_TYPES,
+	ACL_VMM_OBJ_ANY = ACL_VMM_OBJ_TYPES,
+};
+
+/**
+ * struct acl_vmm_object - what every object of a context has (object.c)
+ * @id: the id userspace knows it by, its index in acl_vmm_ctx.objects
+ * @type: an enum acl_vmm_obj_type
+ * @live: the command that made it has replied: lookups find it; under the
+ *        table's lock
+ * @users: one reference for the table, one for each user
+ */
+struct acl_vmm_object {
+	u32 id;
+	enum acl_vmm_obj_type type;
+	bool live;
+	struct kref users;
+};
+
+/**
  * struct acl_vmm_handle - a context's name for physical memory
- * @id: the id userspace knows it by, its index in acl_vmm_ctx.handles
+ * @obj: the object; removed from the table under acl_vmm_ctx.lock
  * @mem: the memory (a reference is held)
  * @map_count: number of mappings of it; under acl_vmm_ctx.lock
  * @freed: userspace freed it; it goes at the last unmap; under
@@ -216,7 +247,7 @@ struct acl_vmm_mem {
  * @import_device: the device it was imported for
  */
 struct acl_vmm_handle {
-	u32 id;
+	struct acl_vmm_object obj;
 	struct acl_vmm_mem *mem;
 	unsigned int map_count;
 	bool freed;
@@ -288,7 +319,9 @@ struct acl_vmm_mapping {
  * @reserve_lock: serializes reservation creation
  * @lock: protects @vs, @pending, the handles' and reservations' state
  * @vs: reservations and mappings
- * @handles: handles by id; modified under @lock
+ * @objects: handles, streams and events by id (object.c); each holds a
+ *           reference to its object
+ * @nr_objects: how many objects of each type @objects holds; under its lock
  * @pending: the reservation whose vm_mmap() is under way, if any
  * @next_va: where the next address search starts; under @reserve_lock
  * @fault_hint: the mapping the last fault found: faults come in runs on one
@@ -305,10 +338,6 @@ struct acl_vmm_mapping {
  *           context's VMAs only, so that unmap_mapping_range() on it zaps
  *           this context's pages and nobody else's. File offsets are the
  *           device VAs themselves.
- * @streams: streams (struct acl_vmm_stream) by id, each holding one
- *           reference; under its own lock
- * @events: events (struct acl_vmm_event) by id, each holding one
- *          reference; under its own lock
  */
 struct acl_vmm_ctx {
 	struct acl_vmm *vmm;
@@ -316,7 +345,8 @@ struct acl_vmm_ctx {
 	struct mutex reserve_lock; /* serializes reservation creation */
 	struct mutex lock; /* protects the VA space and objects' state */
 	struct acl_vmm_vaspace vs;
-	struct xarray handles;
+	struct xarray objects;
+	unsigned int nr_objects[ACL_VMM_OBJ_TYPES];
 	struct acl_vmm_reservation *pending;
 	unsigned long next_va;
 	struct acl_vmm_mapping *fault_hint;
@@ -327,8 +357,6 @@ struct acl_vmm_ctx {
 	char comm[TASK_COMM_LEN];
 	struct dentry *debugfs;
 	struct address_space mapping;
-	struct xarray streams;
-	struct xarray events;
 };
 
 /**
@@ -410,11 +438,9 @@ enum {
 
 /**
  * struct acl_vmm_stream - a queue of work a device runs in order
- * @id: its id in acl_vmm_ctx.streams
+ * @obj: the object
  * @device: the device it belongs to
- * @priority: the priority it was created with, for inspection
  * @ctx: the context; it outlives the stream
- * @kref: one reference for the id, one for each ioctl using the stream
  * @run: the work item that runs the queue, on the engine's workqueue
  * @lock: protects @queue, @depth, @submitted, @ended, @error,
  *        @fault_addr, @fault_cmd, @closed, @fence_seqno and every queued
@@ -441,11 +467,9 @@ enum {
  * @pfns: the pages of the current window of each range
  */
 struct acl_vmm_stream {
-	u32 id;
+	struct acl_vmm_object obj;
 	u32 device;
-	u32 priority;
 	struct acl_vmm_ctx *ctx;
-	struct kref kref;
 	struct work_struct run;
 	spinlock_t lock; /* protects the queue and the counters */
 	struct list_head queue;
@@ -467,14 +491,12 @@ struct acl_vmm_stream {
 
 /**
  * struct acl_vmm_event - a point in a stream that others can wait for
- * @id: its id in acl_vmm_ctx.events
- * @kref: one reference for the id, one for each ioctl using the event
+ * @obj: the object
  * @lock: protects @last
  * @last: the fence of its latest record, or NULL if never recorded
  */
 struct acl_vmm_event {
-	u32 id;
-	struct kref kref;
+	struct acl_vmm_object obj;
 	spinlock_t lock; /* protects @last */
 	struct dma_fence *last;
 };
@@ -497,6 +519,26 @@ struct acl_vmm_ucmd {
 
 int acl_vmm_ucmd_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len);
 
+/* object.c */
+void acl_vmm_objects_init(struct acl_vmm_ctx *ctx);
+void acl_vmm_objects_fini(struct acl_vmm_ctx *ctx);
+int acl_vmm_object_alloc(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj,
+			 enum acl_vmm_obj_type type);
+void acl_vmm_object_finalize(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+void acl_vmm_object_abort(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+int acl_vmm_object_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len,
+			   struct acl_vmm_object *obj);
+bool acl_vmm_object_remove(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+struct acl_vmm_object *acl_vmm_object_find(struct acl_vmm_ctx *ctx, u32 id,
+					   enum acl_vmm_obj_type type);
+struct acl_vmm_object *acl_vmm_object_get(struct acl_vmm_ctx *ctx, u32 id,
+					  enum acl_vmm_obj_type type);
+void acl_vmm_object_put(struct acl_vmm_object *obj);
+struct acl_vmm_object *acl_vmm_object_next(struct acl_vmm_ctx *ctx,
+					   unsigned long *id,
+					   enum acl_vmm_obj_type type);
+int acl_vmm_ioctl_destroy(struct acl_vmm_ucmd *ucmd);
+
 /* device.c */
 int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each);
 void acl_vmm_devices_fini(struct acl_vmm *vmm);
@@ -513,13 +555,14 @@ u32 acl_vmm_mem_device_index(const struct acl_vmm_mem *mem);
 void acl_vmm_mem_get(struct acl_vmm_mem *mem);
 void acl_vmm_mem_put(struct acl_vmm_mem *mem);
 struct acl_vmm_handle *acl_vmm_handle_lookup(struct acl_vmm_ctx *ctx, u32 id);
-int acl_vmm_handle_install(struct acl_vmm_ctx *ctx, struct acl_vmm_mem *mem,
-			   bool imported, u32 import_device, u32 *id);
-int acl_vmm_handle_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len, u32 id);
+struct acl_vmm_handle *acl_vmm_handle_install(struct acl_vmm_ctx *ctx,
+					      struct acl_vmm_mem *mem,
+					      bool imported, u32 import_device);
+int acl_vmm_handle_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+void acl_vmm_handle_release(struct acl_vmm_object *obj);
 void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx, struct acl_vmm_handle *handle);
 void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx);
 int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd);
-int acl_vmm_ioctl_free(struct acl_vmm_ucmd *ucmd);
 
 /* debugfs.c */
 extern const struct attribute_group *acl_vmm_device_groups[];
@@ -557,16 +600,16 @@ void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream);
 /* stream.c */
 int acl_vmm_engine_init(void);
 void acl_vmm_engine_fini(void);
-void acl_vmm_ctx_streams_init(struct acl_vmm_ctx *ctx);
 void acl_vmm_ctx_streams_destroy(struct acl_vmm_ctx *ctx);
 struct acl_vmm_stream *acl_vmm_stream_get(struct acl_vmm_ctx *ctx, u32 id);
 void acl_vmm_stream_put(struct acl_vmm_stream *stream);
+int acl_vmm_stream_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+void acl_vmm_stream_release(struct acl_vmm_object *obj);
 struct acl_vmm_work *acl_vmm_work_alloc(enum acl_vmm_work_type type, u32 cmd);
 void acl_vmm_work_put(struct acl_vmm_work *work);
 int acl_vmm_stream_queue(struct acl_vmm_stream *stream,
 			 struct acl_vmm_work *work);
 int acl_vmm_ioctl_stream_create(struct acl_vmm_ucmd *ucmd);
-int acl_vmm_ioctl_stream_destroy(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_device_sync(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_copy(struct acl_vmm_ucmd *ucmd);
@@ -576,8 +619,9 @@ int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd);
 extern const struct dma_fence_ops acl_vmm_fence_ops;
 void acl_vmm_ctx_events_destroy(struct acl_vmm_ctx *ctx);
 void acl_vmm_fence_signal(struct dma_fence *fence, int error);
+int acl_vmm_event_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+void acl_vmm_event_release(struct acl_vmm_object *obj);
 int acl_vmm_ioctl_event_create(struct acl_vmm_ucmd *ucmd);
-int acl_vmm_ioctl_event_destroy(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd);

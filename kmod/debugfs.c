@@ -78,6 +78,7 @@ static void acl_vmm_ctx_summary(struct seq_file *m, struct acl_vmm_ctx *ctx)
 	unsigned long nr_res = 0, nr_map = 0, nr_handles = 0, id;
 	struct acl_vmm_va_node *node;
 	struct acl_vmm_handle *handle;
+	struct acl_vmm_object *obj;
 	u32 dev, i;
 
 	lockdep_assert_held(&ctx->lock);
@@ -87,7 +88,9 @@ static void acl_vmm_ctx_summary(struct seq_file *m, struct acl_vmm_ctx *ctx)
 	for (node = acl_vmm_va_first(&ctx->vs.mappings, 0, ULONG_MAX); node;
 	     node = acl_vmm_va_next(node, 0, ULONG_MAX))
 		nr_map++;
-	xa_for_each(&ctx->handles, id, handle) {
+	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_HANDLE));
+	     id++) {
+		handle = container_of(obj, struct acl_vmm_handle, obj);
 		nr_handles++;
 		dev = acl_vmm_mem_device_index(handle->mem);
 		bytes[dev == ACL_VMM_DEVICE_HOST ? ACL_VMM_MAX_DEVICES : dev] +=
@@ -132,7 +135,7 @@ static void acl_vmm_show_reservation(struct seq_file *m, struct acl_vmm_ctx *ctx
 		map = container_of(node, struct acl_vmm_mapping, va);
 		seq_printf(m, "  %lx-%lx mapping size=%lu handle=%u device=%d\n",
 			   map->va.start, map->va.last + 1,
-			   map->va.last - map->va.start + 1, map->handle->id,
+			   map->va.last - map->va.start + 1, map->handle->obj.id,
 			   (int)acl_vmm_mem_device_index(map->handle->mem));
 	}
 }
@@ -144,8 +147,8 @@ static int acl_vmm_maps_show(struct seq_file *m, void *unused)
 	struct acl_vmm_stream *stream;
 	struct acl_vmm_va_node *node;
 	struct acl_vmm_handle *handle;
+	struct acl_vmm_object *obj;
 	unsigned long id;
-	void *entry;
 
 	mutex_lock(&ctx->lock);
 	for (node = acl_vmm_va_first(&ctx->vs.reservations, 0, ULONG_MAX); node;
@@ -153,21 +156,25 @@ static int acl_vmm_maps_show(struct seq_file *m, void *unused)
 		res = container_of(node, struct acl_vmm_reservation, va);
 		acl_vmm_show_reservation(m, ctx, res);
 	}
-	xa_for_each(&ctx->handles, id, handle)
-		seq_printf(m, "handle %u device=%d size=%llu attr=%u mapped=%u%s%s\n",
-			   handle->id, (int)acl_vmm_mem_device_index(handle->mem),
-			   handle->mem->size, handle->mem->mem_attr,
-			   handle->map_count, handle->freed ? " freed" : "",
+	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_HANDLE));
+	     id++) {
+		handle = container_of(obj, struct acl_vmm_handle, obj);
+		seq_printf(m, "handle %u device=%d size=%llu mapped=%u%s%s\n",
+			   obj->id, (int)acl_vmm_mem_device_index(handle->mem),
+			   handle->mem->size, handle->map_count,
+			   handle->freed ? " freed" : "",
 			   handle->imported ? " imported" : "");
+	}
 	mutex_unlock(&ctx->lock);
 	/* Not under ctx->lock: the last put of a stream waits for its worker. */
-	xa_for_each(&ctx->streams, id, entry) {
+	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_STREAM));
+	     id++) {
 		stream = acl_vmm_stream_get(ctx, id);
 		if (!stream)
 			continue;
 		spin_lock(&stream->lock);
-		seq_printf(m, "stream %u device=%u priority=%u queued=%u submitted=%llu ended=%llu error=%d\n",
-			   stream->id, stream->device, stream->priority,
+		seq_printf(m, "stream %u device=%u queued=%u submitted=%llu ended=%llu error=%d\n",
+			   stream->obj.id, stream->device,
 			   stream->depth, stream->submitted, stream->ended,
 			   stream->error);
 		spin_unlock(&stream->lock);

@@ -115,7 +115,7 @@ static const struct dma_buf_ops acl_vmm_dmabuf_ops = {
 int acl_vmm_ioctl_export_dmabuf(struct acl_vmm_ucmd *ucmd)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
-	struct acl_vmm_dmabuf *cmd = ucmd->cmd;
+	struct acl_vmm_export_dmabuf *cmd = ucmd->cmd;
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_handle *handle;
 	struct acl_vmm_mem *mem = NULL;
@@ -171,11 +171,10 @@ err_put_dmabuf:
  */
 int acl_vmm_ioctl_import_dmabuf(struct acl_vmm_ucmd *ucmd)
 {
-	struct acl_vmm_dmabuf *cmd = ucmd->cmd;
+	struct acl_vmm_import_dmabuf *cmd = ucmd->cmd;
+	struct acl_vmm_handle *handle;
 	struct acl_vmm_mem *mem;
 	struct dma_buf *dmabuf;
-	int ret;
-	u32 id;
 
 	if (cmd->flags || cmd->handle)
 		return -EINVAL;
@@ -190,12 +189,12 @@ int acl_vmm_ioctl_import_dmabuf(struct acl_vmm_ucmd *ucmd)
 	acl_vmm_mem_get(mem);
 	dma_buf_put(dmabuf);
 
-	ret = acl_vmm_handle_install(ucmd->ctx, mem, false, 0, &id);
-	if (ret) {
+	handle = acl_vmm_handle_install(ucmd->ctx, mem, false, 0);
+	if (IS_ERR(handle)) {
 		acl_vmm_mem_put(mem);
-		return ret;
+		return PTR_ERR(handle);
 	}
-	cmd->handle = id;
-	trace_acl_vmm_share("import_dmabuf", 0, id);
-	return acl_vmm_handle_respond(ucmd, sizeof(*cmd), id);
+	cmd->handle = handle->obj.id;
+	trace_acl_vmm_share("import_dmabuf", 0, cmd->handle);
+	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &handle->obj);
 }

@@ -57,10 +57,14 @@ static ktime_t acl_vmm_fence_reached(struct dma_fence *fence)
 	return container_of(fence, struct acl_vmm_fence, base)->reached;
 }
 
-static void acl_vmm_event_release(struct kref *kref)
+/**
+ * acl_vmm_event_release() - free an event, at its last reference
+ * @obj: the event's object
+ */
+void acl_vmm_event_release(struct acl_vmm_object *obj)
 {
 	struct acl_vmm_event *event =
-		container_of(kref, struct acl_vmm_event, kref);
+		container_of(obj, struct acl_vmm_event, obj);
 
 	if (event->last)
 		dma_fence_put(event->last);
@@ -69,19 +73,15 @@ static void acl_vmm_event_release(struct kref *kref)
 
 static void acl_vmm_event_put(struct acl_vmm_event *event)
 {
-	kref_put(&event->kref, acl_vmm_event_release);
+	acl_vmm_object_put(&event->obj);
 }
 
 static struct acl_vmm_event *acl_vmm_event_get(struct acl_vmm_ctx *ctx, u32 id)
 {
-	struct acl_vmm_event *event;
+	struct acl_vmm_object *obj;
 
-	xa_lock(&ctx->events);
-	event = xa_load(&ctx->events, id);
-	if (event && !kref_get_unless_zero(&event->kref))
-		event = NULL;
-	xa_unlock(&ctx->events);
-	return event;
+	obj = acl_vmm_object_get(ctx, id, ACL_VMM_OBJ_EVENT);
+	return obj ? container_of(obj, struct acl_vmm_event, obj) : NULL;
 }
 
 /* A reference to the event's latest record, or NULL if never recorded. */
@@ -113,72 +113,46 @@ int acl_vmm_ioctl_event_create(struct acl_vmm_ucmd *ucmd)
 	event = kzalloc(sizeof(*event), GFP_KERNEL_ACCOUNT);
 	if (!event)
 		return -ENOMEM;
-	kref_init(&event->kref);
 	spin_lock_init(&event->lock);
-	ret = xa_alloc(&ctx->events, &event->id, event,
-		       XA_LIMIT(1, ACL_VMM_MAX_EVENTS), GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto err_put_event;
-	cmd->event = event->id;
-	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto err_erase;
-	return 0;
-
-err_erase:
-	xa_erase(&ctx->events, event->id);
-err_put_event:
-	acl_vmm_event_put(event);
-	return ret;
-}
-
-static int acl_vmm_event_id_check(const struct acl_vmm_event_id *cmd)
-{
-	return cmd->flags || cmd->__reserved ? -EINVAL : 0;
+	ret = acl_vmm_object_alloc(ctx, &event->obj, ACL_VMM_OBJ_EVENT);
+	if (ret) {
+		kfree(event);
+		return ret;
+	}
+	cmd->event = event->obj.id;
+	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &event->obj);
 }
 
 /**
- * acl_vmm_ioctl_event_destroy() - ACL_VMM_EVENT_DESTROY
- * @ucmd: the call
+ * acl_vmm_event_destroy() - ACL_VMM_DESTROY of an event
+ * @ctx: the context
+ * @obj: the event's object, live, referenced by the caller
  *
- * Return: 0, or -ENOENT for an unknown event.
+ * Return: 0.
  */
-int acl_vmm_ioctl_event_destroy(struct acl_vmm_ucmd *ucmd)
+int acl_vmm_event_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj)
 {
-	struct acl_vmm_event_id *cmd = ucmd->cmd;
-	struct acl_vmm_event *event;
-	int ret;
-
-	ret = acl_vmm_event_id_check(cmd);
-	if (ret)
-		return ret;
-	event = xa_erase(&ucmd->ctx->events, cmd->event);
-	if (!event)
-		return -ENOENT;
-	acl_vmm_event_put(event);
+	acl_vmm_object_remove(ctx, obj);
 	return 0;
 }
 
 /*
- * What ACL_VMM_EVENT_RECORD and ACL_VMM_EVENT_WAIT name: the event and
- * the stream (references taken), and new work of @type for the stream.
+ * What ACL_VMM_EVENT_RECORD and ACL_VMM_EVENT_WAIT name: event @event_id
+ * and stream @stream_id (references taken), and new work of @type for
+ * the stream.
  */
-static int acl_vmm_event_work(struct acl_vmm_ucmd *ucmd,
-			      enum acl_vmm_work_type type, u32 cmd_nr,
-			      struct acl_vmm_event **eventp,
+static int acl_vmm_event_work(struct acl_vmm_ctx *ctx, u32 event_id,
+			      u32 stream_id, enum acl_vmm_work_type type,
+			      u32 cmd_nr, struct acl_vmm_event **eventp,
 			      struct acl_vmm_stream **streamp,
 			      struct acl_vmm_work **workp)
 {
-	struct acl_vmm_event_record *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	int ret;
 
-	if (cmd->flags)
-		return -EINVAL;
-	*eventp = acl_vmm_event_get(ctx, cmd->event);
+	*eventp = acl_vmm_event_get(ctx, event_id);
 	if (!*eventp)
 		return -ENOENT;
-	*streamp = acl_vmm_stream_get(ctx, cmd->stream);
+	*streamp = acl_vmm_stream_get(ctx, stream_id);
 	if (!*streamp) {
 		ret = -ENOENT;
 		goto err_put_event;
@@ -205,6 +179,7 @@ err_put_event:
  */
 int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd)
 {
+	struct acl_vmm_event_record *cmd = ucmd->cmd;
 	struct acl_vmm_stream *stream;
 	struct acl_vmm_event *event;
 	struct acl_vmm_fence *fence;
@@ -212,8 +187,11 @@ int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd)
 	struct dma_fence *old;
 	int ret;
 
-	ret = acl_vmm_event_work(ucmd, ACL_VMM_WORK_RECORD,
-				 ACL_VMM_CMD_EVENT_RECORD, &event, &stream, &work);
+	if (cmd->flags)
+		return -EINVAL;
+	ret = acl_vmm_event_work(ucmd->ctx, cmd->event, cmd->stream,
+				 ACL_VMM_WORK_RECORD, ACL_VMM_CMD_EVENT_RECORD,
+				 &event, &stream, &work);
 	if (ret)
 		return ret;
 	ret = -ENOMEM;
@@ -252,12 +230,16 @@ out_put:
  */
 int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd)
 {
+	struct acl_vmm_event_wait *cmd = ucmd->cmd;
 	struct acl_vmm_stream *stream;
 	struct acl_vmm_event *event;
 	struct acl_vmm_work *work;
 	int ret;
 
-	ret = acl_vmm_event_work(ucmd, ACL_VMM_WORK_WAIT, ACL_VMM_CMD_EVENT_WAIT,
+	if (cmd->flags)
+		return -EINVAL;
+	ret = acl_vmm_event_work(ucmd->ctx, cmd->event, cmd->stream,
+				 ACL_VMM_WORK_WAIT, ACL_VMM_CMD_EVENT_WAIT,
 				 &event, &stream, &work);
 	if (ret)
 		return ret;
@@ -279,14 +261,13 @@ int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd)
  */
 int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd)
 {
-	struct acl_vmm_event_id *cmd = ucmd->cmd;
+	struct acl_vmm_event_sync *cmd = ucmd->cmd;
 	struct acl_vmm_event *event;
 	struct dma_fence *fence;
 	long ret;
 
-	ret = acl_vmm_event_id_check(cmd);
-	if (ret)
-		return ret;
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
 	event = acl_vmm_event_get(ucmd->ctx, cmd->event);
 	if (!event)
 		return -ENOENT;
@@ -337,12 +318,10 @@ int acl_vmm_ioctl_event_query(struct acl_vmm_ucmd *ucmd)
  */
 void acl_vmm_ctx_events_destroy(struct acl_vmm_ctx *ctx)
 {
-	struct acl_vmm_event *event;
+	struct acl_vmm_object *obj;
 	unsigned long id;
 
-	xa_for_each(&ctx->events, id, event) {
-		xa_erase(&ctx->events, id);
-		acl_vmm_event_put(event);
-	}
-	xa_destroy(&ctx->events);
+	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_EVENT));
+	     id++)
+		acl_vmm_object_remove(ctx, obj);
 }

@@ -108,10 +108,10 @@ int acl_vmm_ucmd_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len)
 union acl_vmm_ucmd_buffer {
 	struct acl_vmm_info info;
 	struct acl_vmm_device_info device_info;
+	struct acl_vmm_destroy destroy;
 	struct acl_vmm_reserve reserve;
 	struct acl_vmm_release release;
 	struct acl_vmm_alloc alloc;
-	struct acl_vmm_free free;
 	struct acl_vmm_map map;
 	struct acl_vmm_unmap unmap;
 	struct acl_vmm_query query;
@@ -121,15 +121,17 @@ union acl_vmm_ucmd_buffer {
 	struct acl_vmm_export export;
 	struct acl_vmm_set_pids set_pids;
 	struct acl_vmm_import import;
-	struct acl_vmm_dmabuf dmabuf;
+	struct acl_vmm_export_dmabuf export_dmabuf;
+	struct acl_vmm_import_dmabuf import_dmabuf;
 	struct acl_vmm_stream_create stream_create;
-	struct acl_vmm_stream_destroy stream_destroy;
-	struct acl_vmm_sync sync;
+	struct acl_vmm_stream_sync stream_sync;
+	struct acl_vmm_device_sync device_sync;
 	struct acl_vmm_copy copy;
 	struct acl_vmm_memset memset;
 	struct acl_vmm_event_create event_create;
-	struct acl_vmm_event_id event_id;
 	struct acl_vmm_event_record event_record;
+	struct acl_vmm_event_wait event_wait;
+	struct acl_vmm_event_sync event_sync;
 	struct acl_vmm_event_query event_query;
 };
 
@@ -165,20 +167,20 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 			 struct acl_vmm_info, huge1g_page_size),
 	ACL_VMM_IOCTL_OP(DEVICE_INFO, acl_vmm_ioctl_device_info,
 			 struct acl_vmm_device_info, used),
+	ACL_VMM_IOCTL_OP(DESTROY, acl_vmm_ioctl_destroy,
+			 struct acl_vmm_destroy, __reserved),
 	ACL_VMM_IOCTL_OP(RESERVE, acl_vmm_ioctl_reserve,
 			 struct acl_vmm_reserve, addr),
 	ACL_VMM_IOCTL_OP(RELEASE, acl_vmm_ioctl_release,
 			 struct acl_vmm_release, addr),
 	ACL_VMM_IOCTL_OP(ALLOC, acl_vmm_ioctl_alloc,
-			 struct acl_vmm_alloc, length),
-	ACL_VMM_IOCTL_OP(FREE, acl_vmm_ioctl_free,
-			 struct acl_vmm_free, __reserved),
+			 struct acl_vmm_alloc, __reserved),
 	ACL_VMM_IOCTL_OP(MAP, acl_vmm_ioctl_map,
 			 struct acl_vmm_map, __reserved),
 	ACL_VMM_IOCTL_OP(UNMAP, acl_vmm_ioctl_unmap,
 			 struct acl_vmm_unmap, addr),
 	ACL_VMM_IOCTL_OP(QUERY, acl_vmm_ioctl_query,
-			 struct acl_vmm_query, device),
+			 struct acl_vmm_query, __reserved),
 	ACL_VMM_IOCTL_OP(RESET, acl_vmm_ioctl_reset,
 			 struct acl_vmm_reset, flags),
 	ACL_VMM_IOCTL_OP(ATTACH, acl_vmm_ioctl_attach,
@@ -192,31 +194,27 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 	ACL_VMM_IOCTL_OP(IMPORT, acl_vmm_ioctl_import,
 			 struct acl_vmm_import, handle),
 	ACL_VMM_IOCTL_OP(EXPORT_DMABUF, acl_vmm_ioctl_export_dmabuf,
-			 struct acl_vmm_dmabuf, fd),
+			 struct acl_vmm_export_dmabuf, fd),
 	ACL_VMM_IOCTL_OP(IMPORT_DMABUF, acl_vmm_ioctl_import_dmabuf,
-			 struct acl_vmm_dmabuf, fd),
+			 struct acl_vmm_import_dmabuf, handle),
 	ACL_VMM_IOCTL_OP(STREAM_CREATE, acl_vmm_ioctl_stream_create,
-			 struct acl_vmm_stream_create, __reserved),
-	ACL_VMM_IOCTL_OP(STREAM_DESTROY, acl_vmm_ioctl_stream_destroy,
-			 struct acl_vmm_stream_destroy, __reserved),
+			 struct acl_vmm_stream_create, stream),
 	ACL_VMM_IOCTL_OP(STREAM_SYNC, acl_vmm_ioctl_stream_sync,
-			 struct acl_vmm_sync, __reserved),
+			 struct acl_vmm_stream_sync, fault),
 	ACL_VMM_IOCTL_OP(DEVICE_SYNC, acl_vmm_ioctl_device_sync,
-			 struct acl_vmm_sync, __reserved),
+			 struct acl_vmm_device_sync, fault),
 	ACL_VMM_IOCTL_OP(COPY, acl_vmm_ioctl_copy,
-			 struct acl_vmm_copy, fault_addr),
+			 struct acl_vmm_copy, fault),
 	ACL_VMM_IOCTL_OP(MEMSET, acl_vmm_ioctl_memset,
-			 struct acl_vmm_memset, fault_addr),
+			 struct acl_vmm_memset, fault),
 	ACL_VMM_IOCTL_OP(EVENT_CREATE, acl_vmm_ioctl_event_create,
 			 struct acl_vmm_event_create, __reserved),
-	ACL_VMM_IOCTL_OP(EVENT_DESTROY, acl_vmm_ioctl_event_destroy,
-			 struct acl_vmm_event_id, __reserved),
 	ACL_VMM_IOCTL_OP(EVENT_RECORD, acl_vmm_ioctl_event_record,
 			 struct acl_vmm_event_record, stream),
 	ACL_VMM_IOCTL_OP(EVENT_WAIT, acl_vmm_ioctl_event_wait,
-			 struct acl_vmm_event_record, stream),
+			 struct acl_vmm_event_wait, event),
 	ACL_VMM_IOCTL_OP(EVENT_SYNC, acl_vmm_ioctl_event_sync,
-			 struct acl_vmm_event_id, __reserved),
+			 struct acl_vmm_event_sync, __reserved),
 	ACL_VMM_IOCTL_OP(EVENT_QUERY, acl_vmm_ioctl_event_query,
 			 struct acl_vmm_event_query, timestamp_ns),
 };
@@ -277,8 +275,7 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&ctx->reserve_lock);
 	mutex_init(&ctx->lock);
 	acl_vmm_vaspace_init(&ctx->vs);
-	xa_init_flags(&ctx->handles, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	acl_vmm_ctx_streams_init(ctx);
+	acl_vmm_objects_init(ctx);
 	ctx->next_va = ACL_VMM_VA_START;
 	address_space_init_once(&ctx->mapping);
 	ctx->mapping.host = ctx->vmm->inode;	/* see "The contexts' inode" */
@@ -299,8 +296,10 @@ static int acl_vmm_fops_release(struct inode *inode, struct file *filp)
 	/* Work still queued is cancelled; its fences are signalled. */
 	acl_vmm_ctx_streams_destroy(ctx);
 	acl_vmm_ctx_events_destroy(ctx);
+	mutex_lock(&ctx->lock);
 	acl_vmm_handles_destroy(ctx);
-	xa_destroy(&ctx->handles);
+	mutex_unlock(&ctx->lock);
+	acl_vmm_objects_fini(ctx);
 	mutex_destroy(&ctx->lock);
 	mutex_destroy(&ctx->reserve_lock);
 	mmdrop(ctx->mm);

@@ -252,7 +252,7 @@ int acl_vmm_ioctl_unmap(struct acl_vmm_ucmd *ucmd)
 	unmap_mapping_range(&ctx->mapping, map->va.start,
 			    map->va.last - map->va.start + 1, 1);
 	trace_acl_vmm_unmap(map->va.start, map->va.last - map->va.start + 1,
-			    map->handle->id);
+			    map->handle->obj.id);
 	acl_vmm_mapping_destroy(ctx, map);
 out_unlock:
 	mutex_unlock(&ctx->lock);
@@ -276,7 +276,7 @@ int acl_vmm_ioctl_query(struct acl_vmm_ucmd *ucmd)
 	u64 last = cmd->addr + cmd->length - 1;
 	int ret = 0;
 
-	if (cmd->flags & ~ACL_VMM_QUERY_RANGE)
+	if (cmd->flags & ~ACL_VMM_QUERY_RANGE || cmd->result || cmd->__reserved)
 		return -EINVAL;
 	if ((cmd->flags & ACL_VMM_QUERY_RANGE) &&
 	    (!cmd->length || last < cmd->addr || last > ULONG_MAX))
@@ -292,13 +292,13 @@ int acl_vmm_ioctl_query(struct acl_vmm_ucmd *ucmd)
 	cmd->res_start = res->va.start;
 	cmd->res_length = res->va.last - res->va.start + 1;
 	if (res->flags & ACL_VMM_RESERVE_MALLOC)
-		cmd->flags |= ACL_VMM_QUERY_MALLOC;
+		cmd->result |= ACL_VMM_QUERY_MALLOC;
 	map = acl_vmm_map_of(acl_vmm_va_find(&ctx->vs.mappings, cmd->addr));
 	if (map) {
-		cmd->flags |= ACL_VMM_QUERY_MAPPED;
+		cmd->result |= ACL_VMM_QUERY_MAPPED;
 		cmd->map_start = map->va.start;
 		cmd->map_length = map->va.last - map->va.start + 1;
-		cmd->handle = map->handle->id;
+		cmd->handle = map->handle->obj.id;
 		cmd->device = acl_vmm_mem_device_index(map->handle->mem);
 	}
 	if ((cmd->flags & ACL_VMM_QUERY_RANGE) &&

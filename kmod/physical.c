@@ -5,9 +5,10 @@
  * Physical memory (struct acl_vmm_mem) is created by ACL_VMM_ALLOC: its
  * size is first charged to the device, then the backend provides the
  * pages. A context names it through a handle (struct acl_vmm_handle), an
- * id in the context's xarray. Freeing a handle that is still mapped only
- * marks it: its id stays (a second free is told -EALREADY) until the last
- * mapping goes, then the handle and its reference to the memory go.
+ * object of the context (object.c). Destroying a handle that is still
+ * mapped only marks it: its id stays (a second destroy is told -EALREADY)
+ * until the last mapping goes, then the handle and its reference to the
+ * memory go.
  */
 #include <linux/nodemask.h>
 #include <linux/slab.h>
@@ -58,8 +59,7 @@ void acl_vmm_mem_put(struct acl_vmm_mem *mem)
 static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm *vmm,
 					      struct acl_vmm_device *dev,
 					      int nid, u64 size,
-					      unsigned int granule_shift,
-					      u32 mem_attr)
+					      unsigned int granule_shift)
 {
 	struct acl_vmm_mem *mem;
 	int ret;
@@ -79,7 +79,6 @@ static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm *vmm,
 	mem->ops = &acl_vmm_sysmem_ops;
 	mem->dev = dev;
 	mem->nid = nid;
-	mem->mem_attr = mem_attr;
 	mem->size = size;
 	mem->granule_shift = granule_shift;
 	mem->nr_chunks = size >> ACL_VMM_CHUNK_SHIFT;
@@ -96,8 +95,15 @@ err_uncharge:
 	return ERR_PTR(ret);
 }
 
-static void acl_vmm_handle_destroy(struct acl_vmm_handle *handle)
+/**
+ * acl_vmm_handle_release() - free a handle, at its last reference
+ * @obj: the handle's object
+ */
+void acl_vmm_handle_release(struct acl_vmm_object *obj)
 {
+	struct acl_vmm_handle *handle =
+		container_of(obj, struct acl_vmm_handle, obj);
+
 	acl_vmm_mem_put(handle->mem);
 	kfree(handle);
 }
@@ -107,8 +113,8 @@ static void acl_vmm_handle_destroy(struct acl_vmm_handle *handle)
  * @ctx: the context
  * @handle: the handle
  *
- * Destroys the handle when userspace had freed it and this was its last
- * mapping. Called with @ctx->lock held.
+ * Removes the handle when userspace had destroyed it and this was its
+ * last mapping. Called with @ctx->lock held.
  */
 void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx,
 			     struct acl_vmm_handle *handle)
@@ -118,27 +124,37 @@ void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx,
 		return;
 	if (--handle->map_count || !handle->freed)
 		return;
-	xa_erase(&ctx->handles, handle->id);
-	acl_vmm_handle_destroy(handle);
+	acl_vmm_object_remove(ctx, &handle->obj);
 }
 
-/*
- * Userspace frees a handle: it goes now, or at its last unmap.
+/**
+ * acl_vmm_handle_destroy() - ACL_VMM_DESTROY of a handle
+ * @ctx: the context
+ * @obj: the handle's object, live, referenced by the caller
+ *
+ * The handle goes now, or at its last unmap: its id stays until then.
+ *
+ * Return: 0, or -EALREADY when it was destroyed already.
  */
-static int __acl_vmm_handle_free(struct acl_vmm_ctx *ctx,
-				 struct acl_vmm_handle *handle)
+int acl_vmm_handle_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj)
 {
-	lockdep_assert_held(&ctx->lock);
-	if (handle->freed)
-		return -EALREADY;
-	trace_acl_vmm_free(handle->id, acl_vmm_mem_device_index(handle->mem),
+	struct acl_vmm_handle *handle =
+		container_of(obj, struct acl_vmm_handle, obj);
+	int ret = 0;
+
+	mutex_lock(&ctx->lock);
+	if (handle->freed) {
+		ret = -EALREADY;
+		goto out_unlock;
+	}
+	trace_acl_vmm_free(obj->id, acl_vmm_mem_device_index(handle->mem),
 			   handle->mem->size, handle->map_count);
 	handle->freed = true;
-	if (!handle->map_count) {
-		xa_erase(&ctx->handles, handle->id);
-		acl_vmm_handle_destroy(handle);
-	}
-	return 0;
+	if (!handle->map_count)
+		acl_vmm_object_remove(ctx, obj);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return ret;
 }
 
 /**
@@ -146,31 +162,41 @@ static int __acl_vmm_handle_free(struct acl_vmm_ctx *ctx,
  * @ctx: the context
  * @id: the id
  *
- * Called with @ctx->lock held.
+ * Called with @ctx->lock held, which keeps the handle in the table.
  *
- * Return: the handle, or NULL for an unknown or freed one.
+ * Return: the handle, or NULL for an unknown or destroyed one.
  */
 struct acl_vmm_handle *acl_vmm_handle_lookup(struct acl_vmm_ctx *ctx, u32 id)
 {
+	struct acl_vmm_object *obj;
 	struct acl_vmm_handle *handle;
 
-	lockdep_assert_held(&ctx->lock);
-	handle = xa_load(&ctx->handles, id);
-	return handle && !handle->freed ? handle : NULL;
+	obj = acl_vmm_object_find(ctx, id, ACL_VMM_OBJ_HANDLE);
+	if (!obj)
+		return NULL;
+	handle = container_of(obj, struct acl_vmm_handle, obj);
+	return handle->freed ? NULL : handle;
 }
 
-/* Whether the context holds a live handle imported from @mem for @device. */
+/*
+ * Whether the context holds an imported handle of @mem for @device, not
+ * destroyed: live, or being made by another import.
+ */
 static bool acl_vmm_ctx_imported(struct acl_vmm_ctx *ctx,
 				 struct acl_vmm_mem *mem, u32 device)
 {
 	struct acl_vmm_handle *handle;
+	struct acl_vmm_object *obj;
 	unsigned long id;
 
 	lockdep_assert_held(&ctx->lock);
-	xa_for_each(&ctx->handles, id, handle)
+	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_HANDLE));
+	     id++) {
+		handle = container_of(obj, struct acl_vmm_handle, obj);
 		if (handle->mem == mem && handle->imported && !handle->freed &&
 		    handle->import_device == device)
 			return true;
+	}
 	return false;
 }
 
@@ -180,81 +206,55 @@ static bool acl_vmm_ctx_imported(struct acl_vmm_ctx *ctx,
  * @mem: the memory; the caller's reference passes to the handle on success
  * @imported: the memory comes from a share
  * @import_device: with @imported, the device it is imported for; a context
- *                 holds one live imported handle per memory and device
- * @id: out: the new handle's id
+ *                 holds one imported handle per memory and device
  *
- * Return: 0, -EEXIST for a second import, or -ENOMEM.
+ * The handle is not live: the caller replies with acl_vmm_object_respond().
+ *
+ * Return: the handle, or an ERR_PTR: -EEXIST for a second import, -ENOMEM.
  */
-int acl_vmm_handle_install(struct acl_vmm_ctx *ctx, struct acl_vmm_mem *mem,
-			   bool imported, u32 import_device, u32 *id)
+struct acl_vmm_handle *acl_vmm_handle_install(struct acl_vmm_ctx *ctx,
+					      struct acl_vmm_mem *mem,
+					      bool imported, u32 import_device)
 {
 	struct acl_vmm_handle *handle;
 	int ret;
 
 	handle = kzalloc(sizeof(*handle), GFP_KERNEL_ACCOUNT);
 	if (!handle)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	handle->mem = mem;
 	handle->imported = imported;
 	handle->import_device = import_device;
 
-	/* Lookups run under ctx->lock: publish the handle whole. */
 	mutex_lock(&ctx->lock);
 	if (imported && acl_vmm_ctx_imported(ctx, mem, import_device))
 		ret = -EEXIST;
 	else
-		ret = xa_alloc(&ctx->handles, id, handle, xa_limit_31b,
-			       GFP_KERNEL_ACCOUNT);
-	if (!ret)
-		handle->id = *id;
+		ret = acl_vmm_object_alloc(ctx, &handle->obj, ACL_VMM_OBJ_HANDLE);
 	mutex_unlock(&ctx->lock);
-	if (ret)
-		kfree(handle);
-	return ret;
-}
-
-/**
- * acl_vmm_handle_respond() - tell userspace a new handle, or undo it
- * @ucmd: the call that made the handle
- * @cmd_len: size of its struct
- * @id: the new handle's id
- *
- * When the results cannot be copied back, the handle is freed as userspace
- * would: the id was not told, but another thread may have guessed it.
- *
- * Return: 0 or -EFAULT.
- */
-int acl_vmm_handle_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len, u32 id)
-{
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
-	struct acl_vmm_handle *handle;
-	int ret = acl_vmm_ucmd_respond(ucmd, cmd_len);
-
 	if (ret) {
-		mutex_lock(&ctx->lock);
-		handle = acl_vmm_handle_lookup(ctx, id);
-		if (handle)
-			__acl_vmm_handle_free(ctx, handle);
-		mutex_unlock(&ctx->lock);
+		kfree(handle);
+		return ERR_PTR(ret);
 	}
-	return ret;
+	return handle;
 }
 
 /**
  * acl_vmm_handles_destroy() - destroy every handle of a context
- * @ctx: the context; no mapping is left in it
- *
- * Called at release, or with @ctx->lock held by ACL_VMM_RESET.
+ * @ctx: the context, its lock held; no mapping is left in it
  */
 void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx)
 {
 	struct acl_vmm_handle *handle;
+	struct acl_vmm_object *obj;
 	unsigned long id;
 
-	xa_for_each(&ctx->handles, id, handle) {
+	lockdep_assert_held(&ctx->lock);
+	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_HANDLE));
+	     id++) {
+		handle = container_of(obj, struct acl_vmm_handle, obj);
 		WARN_ON(handle->map_count);
-		xa_erase(&ctx->handles, id);
-		acl_vmm_handle_destroy(handle);
+		acl_vmm_object_remove(ctx, obj);
 	}
 }
 
@@ -292,12 +292,12 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_alloc *cmd = ucmd->cmd;
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	unsigned int shift = ACL_VMM_CHUNK_SHIFT;
+	struct acl_vmm_handle *handle;
 	struct acl_vmm_device *dev;
 	struct acl_vmm_mem *mem;
 	int nid, ret;
-	u32 id;
 
-	if (cmd->flags & ~ACL_VMM_ALLOC_HUGE1G)
+	if (cmd->flags & ~ACL_VMM_ALLOC_HUGE1G || cmd->handle || cmd->__reserved)
 		return -EINVAL;
 	if (cmd->flags & ACL_VMM_ALLOC_HUGE1G)
 		shift = ACL_VMM_HUGE1G_SHIFT;
@@ -311,42 +311,19 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 	if (cmd->length > (u64)totalram_pages() << PAGE_SHIFT)
 		mem = ERR_PTR(-ENOMEM);
 	else
-		mem = acl_vmm_mem_create(ctx->vmm, dev, nid, cmd->length, shift,
-					 cmd->mem_attr);
+		mem = acl_vmm_mem_create(ctx->vmm, dev, nid, cmd->length, shift);
 	if (IS_ERR(mem)) {
 		trace_acl_vmm_alloc_fail(0, dev ? dev->index : ACL_VMM_DEVICE_HOST,
 					 cmd->length, PTR_ERR(mem));
 		return PTR_ERR(mem);
 	}
-	ret = acl_vmm_handle_install(ctx, mem, false, 0, &id);
-	if (ret) {
+	handle = acl_vmm_handle_install(ctx, mem, false, 0);
+	if (IS_ERR(handle)) {
 		acl_vmm_mem_put(mem);
-		return ret;
+		return PTR_ERR(handle);
 	}
-	trace_acl_vmm_alloc(id, acl_vmm_mem_device_index(mem), mem->size, 0);
-	cmd->handle = id;
-	return acl_vmm_handle_respond(ucmd, sizeof(*cmd), id);
-}
-
-/**
- * acl_vmm_ioctl_free() - ACL_VMM_FREE: free a handle
- * @ucmd: the call
- *
- * Return: 0 or a negative errno.
- */
-int acl_vmm_ioctl_free(struct acl_vmm_ucmd *ucmd)
-{
-	struct acl_vmm_free *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
-	struct acl_vmm_handle *handle;
-	int ret;
-
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-
-	mutex_lock(&ctx->lock);
-	handle = xa_load(&ctx->handles, cmd->handle);
-	ret = handle ? __acl_vmm_handle_free(ctx, handle) : -ENOENT;
-	mutex_unlock(&ctx->lock);
-	return ret;
+	trace_acl_vmm_alloc(handle->obj.id, acl_vmm_mem_device_index(mem),
+			    mem->size, 0);
+	cmd->handle = handle->obj.id;
+	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &handle->obj);
 }

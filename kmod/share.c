@@ -315,12 +315,12 @@ int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm *vmm = ctx->vmm;
 	struct pid *tgid = task_tgid(current);
+	struct acl_vmm_handle *handle;
 	struct acl_vmm_share *share;
 	struct acl_vmm_mem *mem = NULL;
 	int ret = 0;
-	u32 id;
 
-	if (cmd->flags)
+	if (cmd->flags || cmd->handle)
 		return -EINVAL;
 	if (!acl_vmm_ctx_device(ctx, cmd->device))
 		return -ENODEV;
@@ -341,12 +341,12 @@ int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd)
 	if (ret)
 		return ret;
 
-	ret = acl_vmm_handle_install(ctx, mem, true, cmd->device, &id);
-	if (ret) {
+	handle = acl_vmm_handle_install(ctx, mem, true, cmd->device);
+	if (IS_ERR(handle)) {
 		acl_vmm_mem_put(mem);
-		return ret;
+		return PTR_ERR(handle);
 	}
-	cmd->handle = id;
-	trace_acl_vmm_share("import", cmd->share, id);
-	return acl_vmm_handle_respond(ucmd, sizeof(*cmd), id);
+	cmd->handle = handle->obj.id;
+	trace_acl_vmm_share("import", cmd->share, cmd->handle);
+	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &handle->obj);
 }

@@ -60,16 +60,6 @@ void acl_vmm_engine_fini(void)
 }
 
 /**
- * acl_vmm_ctx_streams_init() - set up a new context's streams and events
- * @ctx: the context
- */
-void acl_vmm_ctx_streams_init(struct acl_vmm_ctx *ctx)
-{
-	xa_init_flags(&ctx->streams, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-	xa_init_flags(&ctx->events, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
-}
-
-/**
  * acl_vmm_work_alloc() - allocate a piece of work
  * @type: what it does
  * @cmd: the ACL_VMM_CMD_* queuing it
@@ -230,10 +220,16 @@ static void acl_vmm_stream_cancel(struct acl_vmm_stream *stream)
 	}
 }
 
-static void acl_vmm_stream_release(struct kref *kref)
+/**
+ * acl_vmm_stream_release() - tear a stream down, at its last reference
+ * @obj: the stream's object
+ *
+ * Cancels the work still queued; waits for the worker to stop.
+ */
+void acl_vmm_stream_release(struct acl_vmm_object *obj)
 {
 	struct acl_vmm_stream *stream =
-		container_of(kref, struct acl_vmm_stream, kref);
+		container_of(obj, struct acl_vmm_stream, obj);
 	struct acl_vmm_work *head;
 
 	spin_lock(&stream->lock);
@@ -266,14 +262,10 @@ static void acl_vmm_stream_release(struct kref *kref)
  */
 struct acl_vmm_stream *acl_vmm_stream_get(struct acl_vmm_ctx *ctx, u32 id)
 {
-	struct acl_vmm_stream *stream;
+	struct acl_vmm_object *obj;
 
-	xa_lock(&ctx->streams);
-	stream = xa_load(&ctx->streams, id);
-	if (stream && !kref_get_unless_zero(&stream->kref))
-		stream = NULL;
-	xa_unlock(&ctx->streams);
-	return stream;
+	obj = acl_vmm_object_get(ctx, id, ACL_VMM_OBJ_STREAM);
+	return obj ? container_of(obj, struct acl_vmm_stream, obj) : NULL;
 }
 
 /**
@@ -283,7 +275,7 @@ struct acl_vmm_stream *acl_vmm_stream_get(struct acl_vmm_ctx *ctx, u32 id)
 void acl_vmm_stream_put(struct acl_vmm_stream *stream)
 {
 	might_sleep();
-	kref_put(&stream->kref, acl_vmm_stream_release);
+	acl_vmm_object_put(&stream->obj);
 }
 
 /**
@@ -336,7 +328,7 @@ int acl_vmm_stream_queue(struct acl_vmm_stream *stream,
 }
 
 static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
-						   u32 device, u32 priority)
+						   u32 device)
 {
 	struct acl_vmm_stream *stream;
 
@@ -349,8 +341,6 @@ static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
 	}
 	stream->ctx = ctx;
 	stream->device = device;
-	stream->priority = priority;
-	kref_init(&stream->kref);
 	INIT_WORK(&stream->run, acl_vmm_stream_run);
 	spin_lock_init(&stream->lock);
 	INIT_LIST_HEAD(&stream->queue);
@@ -372,30 +362,20 @@ int acl_vmm_ioctl_stream_create(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_stream *stream;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved || cmd->stream)
-		return -EINVAL;
-	if (cmd->priority > ACL_VMM_STREAM_PRIORITY_MAX)
+	if (cmd->flags || cmd->stream)
 		return -EINVAL;
 	if (!acl_vmm_ctx_device(ctx, cmd->device))
 		return -ENODEV;
-	stream = acl_vmm_stream_alloc(ctx, cmd->device, cmd->priority);
+	stream = acl_vmm_stream_alloc(ctx, cmd->device);
 	if (!stream)
 		return -ENOMEM;
-	ret = xa_alloc(&ctx->streams, &stream->id, stream,
-		       XA_LIMIT(1, ACL_VMM_MAX_STREAMS), GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto err_put_stream;
-	cmd->stream = stream->id;
-	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto err_erase;
-	return 0;
-
-err_erase:
-	xa_erase(&ctx->streams, stream->id);
-err_put_stream:
-	acl_vmm_stream_put(stream);
-	return ret;
+	ret = acl_vmm_object_alloc(ctx, &stream->obj, ACL_VMM_OBJ_STREAM);
+	if (ret) {
+		acl_vmm_stream_release(&stream->obj);	/* never in the table */
+		return ret;
+	}
+	cmd->stream = stream->obj.id;
+	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &stream->obj);
 }
 
 /* Close a stream to new work and take it out of the context's ids. */
@@ -406,33 +386,27 @@ static void acl_vmm_stream_close(struct acl_vmm_ctx *ctx,
 	stream->closed = true;
 	spin_unlock(&stream->lock);
 	wake_up_all(&stream->waitq);	/* submitters waiting for room */
-	if (xa_erase(&ctx->streams, stream->id) == stream)
-		acl_vmm_stream_put(stream);	/* the id's reference */
+	acl_vmm_object_remove(ctx, &stream->obj);
 }
 
 /**
- * acl_vmm_ioctl_stream_destroy() - ACL_VMM_STREAM_DESTROY
- * @ucmd: the call
+ * acl_vmm_stream_destroy() - ACL_VMM_DESTROY of a stream
+ * @ctx: the context
+ * @obj: the stream's object, live, referenced by the caller
  *
- * Return: 0, -ENOENT, or -EINTR when a fatal signal cut the wait short.
+ * Closes the stream and waits for its work to end.
+ *
+ * Return: 0, or -EINTR when a fatal signal cut the wait short.
  */
-int acl_vmm_ioctl_stream_destroy(struct acl_vmm_ucmd *ucmd)
+int acl_vmm_stream_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj)
 {
-	struct acl_vmm_stream_destroy *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
-	struct acl_vmm_stream *stream;
-	int ret = 0;
+	struct acl_vmm_stream *stream =
+		container_of(obj, struct acl_vmm_stream, obj);
 
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-	stream = acl_vmm_stream_get(ctx, cmd->stream);
-	if (!stream)
-		return -ENOENT;
 	acl_vmm_stream_close(ctx, stream);
 	if (wait_event_killable(stream->waitq, !READ_ONCE(stream->depth)))
-		ret = -EINTR;
-	acl_vmm_stream_put(stream);
-	return ret;
+		return -EINTR;
+	return 0;
 }
 
 /* Wait until the work queued before now has ended. */
@@ -447,26 +421,24 @@ static int acl_vmm_stream_wait(struct acl_vmm_stream *stream)
 					READ_ONCE(stream->ended) >= target);
 }
 
-/* Move a stream's kept failure, if any, into @cmd (if it holds none yet). */
+/* Move a stream's kept failure, if any, into @fault (if it holds none yet). */
 static void acl_vmm_stream_take_error(struct acl_vmm_stream *stream,
-				      struct acl_vmm_sync *cmd)
+				      struct acl_vmm_fault *fault)
 {
 	spin_lock(&stream->lock);
-	if (stream->error && !cmd->error) {
-		cmd->error = stream->error;
-		cmd->fault_addr = stream->fault_addr;
-		cmd->fault_cmd = stream->fault_cmd;
+	if (stream->error && !fault->error) {
+		fault->error = stream->error;
+		fault->addr = stream->fault_addr;
+		fault->cmd = stream->fault_cmd;
 	}
 	stream->error = 0;
 	spin_unlock(&stream->lock);
 }
 
-static int acl_vmm_sync_check(struct acl_vmm_sync *cmd)
+/* An out member must come in zeroed, as reserved ones. */
+static int acl_vmm_fault_check(const struct acl_vmm_fault *fault)
 {
-	if (cmd->flags || cmd->__reserved || cmd->error || cmd->fault_addr ||
-	    cmd->fault_cmd)
-		return -EINVAL;
-	return 0;
+	return fault->error || fault->cmd || fault->addr ? -EINVAL : 0;
 }
 
 /**
@@ -478,19 +450,18 @@ static int acl_vmm_sync_check(struct acl_vmm_sync *cmd)
  */
 int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd)
 {
-	struct acl_vmm_sync *cmd = ucmd->cmd;
+	struct acl_vmm_stream_sync *cmd = ucmd->cmd;
 	struct acl_vmm_stream *stream;
 	int ret;
 
-	ret = acl_vmm_sync_check(cmd);
-	if (ret)
-		return ret;
-	stream = acl_vmm_stream_get(ucmd->ctx, cmd->id);
+	if (cmd->flags || cmd->__reserved || acl_vmm_fault_check(&cmd->fault))
+		return -EINVAL;
+	stream = acl_vmm_stream_get(ucmd->ctx, cmd->stream);
 	if (!stream)
 		return -ENOENT;
 	ret = acl_vmm_stream_wait(stream);
 	if (!ret)
-		acl_vmm_stream_take_error(stream, cmd);
+		acl_vmm_stream_take_error(stream, &cmd->fault);
 	acl_vmm_stream_put(stream);
 	if (ret)
 		return ret;
@@ -508,29 +479,29 @@ int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd)
  */
 int acl_vmm_ioctl_device_sync(struct acl_vmm_ucmd *ucmd)
 {
-	struct acl_vmm_sync *cmd = ucmd->cmd;
+	struct acl_vmm_device_sync *cmd = ucmd->cmd;
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_stream *stream;
+	struct acl_vmm_object *obj;
 	unsigned long id;
-	void *entry;
 	int pass, ret = 0;
 
-	ret = acl_vmm_sync_check(cmd);
-	if (ret)
-		return ret;
-	if (!acl_vmm_ctx_device(ctx, cmd->id))
+	if (cmd->flags || cmd->__reserved || acl_vmm_fault_check(&cmd->fault))
+		return -EINVAL;
+	if (!acl_vmm_ctx_device(ctx, cmd->device))
 		return -ENODEV;
 	/* Wait for all first, then take the failures: all or nothing. */
 	for (pass = 0; pass < 2; pass++) {
-		xa_for_each(&ctx->streams, id, entry) {
+		for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_STREAM));
+		     id++) {
 			stream = acl_vmm_stream_get(ctx, id);
 			if (!stream)
 				continue;
-			if (stream->device == cmd->id) {
+			if (stream->device == cmd->device) {
 				if (!pass)
 					ret = acl_vmm_stream_wait(stream);
 				else
-					acl_vmm_stream_take_error(stream, cmd);
+					acl_vmm_stream_take_error(stream, &cmd->fault);
 			}
 			acl_vmm_stream_put(stream);
 			if (ret)
@@ -542,12 +513,11 @@ int acl_vmm_ioctl_device_sync(struct acl_vmm_ucmd *ucmd)
 
 /*
  * Queue @work on stream @id; with ACL_VMM_WORK_SYNC, wait for it, put its
- * result in @error and @fault_addr, members of the call's struct of
- * @cmd_len bytes, and reply.
+ * result in @fault, a member of the call's struct of @cmd_len bytes, and
+ * reply.
  */
 static int acl_vmm_submit(struct acl_vmm_ucmd *ucmd, size_t cmd_len, u32 id,
-			  struct acl_vmm_work *work, s32 *error,
-			  u64 *fault_addr)
+			  struct acl_vmm_work *work, struct acl_vmm_fault *fault)
 {
 	struct acl_vmm_stream *stream;
 	int ret;
@@ -573,8 +543,9 @@ static int acl_vmm_submit(struct acl_vmm_ucmd *ucmd, size_t cmd_len, u32 id,
 	if (wait_event_killable(stream->waitq, READ_ONCE(work->done))) {
 		ret = -EINTR;
 	} else {
-		*error = work->error;
-		*fault_addr = work->fault_addr;
+		fault->error = work->error;
+		fault->cmd = work->error ? work->cmd : 0;
+		fault->addr = work->fault_addr;
 		ret = acl_vmm_ucmd_respond(ucmd, cmd_len);
 	}
 out_put_stream:
@@ -585,9 +556,9 @@ out_put_work:
 }
 
 /* The flags and the (zero) output members of a copy or memset. */
-static int acl_vmm_work_check(u32 flags, s32 error, u64 fault_addr)
+static int acl_vmm_work_check(u32 flags, const struct acl_vmm_fault *fault)
 {
-	return (flags & ~ACL_VMM_WORK_SYNC) || error || fault_addr ? -EINVAL : 0;
+	return flags & ~ACL_VMM_WORK_SYNC ? -EINVAL : acl_vmm_fault_check(fault);
 }
 
 /* A range work may name: not empty, not wrapping, in the user address space. */
@@ -610,7 +581,9 @@ int acl_vmm_ioctl_copy(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_work *work;
 	int ret;
 
-	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr);
+	if (cmd->__reserved)
+		return -EINVAL;
+	ret = acl_vmm_work_check(cmd->flags, &cmd->fault);
 	if (!ret)
 		ret = acl_vmm_work_range(cmd->dst, cmd->length);
 	if (!ret)
@@ -625,7 +598,7 @@ int acl_vmm_ioctl_copy(struct acl_vmm_ucmd *ucmd)
 	work->src = cmd->src;
 	work->length = cmd->length;
 	return acl_vmm_submit(ucmd, sizeof(*cmd), cmd->stream, work,
-			      &cmd->error, &cmd->fault_addr);
+			      &cmd->fault);
 }
 
 /**
@@ -640,9 +613,9 @@ int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_work *work;
 	int ret;
 
-	if (cmd->__reserved || cmd->value > U8_MAX)
+	if (cmd->value > U8_MAX)
 		return -EINVAL;
-	ret = acl_vmm_work_check(cmd->flags, cmd->error, cmd->fault_addr);
+	ret = acl_vmm_work_check(cmd->flags, &cmd->fault);
 	if (!ret)
 		ret = acl_vmm_work_range(cmd->dst, cmd->length);
 	if (ret)
@@ -655,7 +628,7 @@ int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd)
 	work->length = cmd->length;
 	work->value = cmd->value;
 	return acl_vmm_submit(ucmd, sizeof(*cmd), cmd->stream, work,
-			      &cmd->error, &cmd->fault_addr);
+			      &cmd->fault);
 }
 
 /**
@@ -668,13 +641,15 @@ int acl_vmm_ioctl_memset(struct acl_vmm_ucmd *ucmd)
 void acl_vmm_ctx_streams_destroy(struct acl_vmm_ctx *ctx)
 {
 	struct acl_vmm_stream *stream;
+	struct acl_vmm_object *obj;
 	unsigned long id;
 
-	xa_for_each(&ctx->streams, id, stream) {
+	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_STREAM));
+	     id++) {
+		stream = container_of(obj, struct acl_vmm_stream, obj);
 		spin_lock(&stream->lock);
 		stream->dying = true;
 		spin_unlock(&stream->lock);
 		acl_vmm_stream_close(ctx, stream);
 	}
-	xa_destroy(&ctx->streams);
 }

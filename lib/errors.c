@@ -220,6 +220,8 @@ aclError acl_vmm_fail_errno(enum acl_vmm_op op, int err, const char *fmt, ...)
 	va_list ap;
 	size_t i;
 
+	if (err < 0)	/* as the raw layer returns it */
+		err = -err;
 	for (i = 0; i < sizeof(acl_vmm_errno_rules) / sizeof(acl_vmm_errno_rules[0]); i++) {
 		const struct acl_vmm_errno_rule *r = &acl_vmm_errno_rules[i];
 

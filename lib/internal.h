@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "acl/acl.h"
-#include "linux/acl_vmm.h"
+#include "acl_vmm_raw.h"
 
 #define ACL_VMM_GRANULE ((size_t)ACL_VMM_PAGE_SIZE)
 #define ACL_VMM_GRANULE_1G ((size_t)ACL_VMM_HUGE1G_PAGE_SIZE)
@@ -43,6 +43,12 @@ enum acl_vmm_op {
 	ACL_VMM_OP_EVENT,
 };
 
+/* The highest stream priority aclrtCreateStreamWithConfig takes. */
+#define ACL_VMM_STREAM_PRIORITY_MAX 7
+
+/* raw.c */
+void acl_vmm_raw_atfork_init(void);
+
 /* errors.c */
 aclError acl_vmm_fail(aclError code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -58,16 +64,13 @@ uint32_t acl_vmm_device_count(void);
 aclError acl_vmm_current_device(const char *api, int32_t *device);
 aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device);
 uint32_t acl_vmm_phys_device(int32_t device);
-int acl_vmm_ioctl(unsigned long request, void *arg);
 aclError acl_vmm_default_stream(const char *api, bool create, uint32_t *id);
 
 /* stream.c */
 aclError acl_vmm_stream_id(const char *api, aclrtStream stream, bool create,
 			   uint32_t *id);
-uint32_t acl_vmm_stream_create_raw(int32_t device, uint32_t priority, int *err);
-void acl_vmm_stream_destroy_raw(uint32_t id);
-aclError acl_vmm_work_result(const char *api, int error, uint64_t fault_addr,
-			     uint32_t cmd);
+aclError acl_vmm_work_result(const char *api, const char *what,
+			     const struct acl_vmm_fault *fault);
 aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
 			     size_t count, aclrtStream stream, bool sync);
 aclError acl_vmm_submit_memset(const char *api, void *devPtr, int32_t value,

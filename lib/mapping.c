@@ -10,8 +10,8 @@ aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
 		     aclrtDrvMemHandle handle, uint64_t flags)
 {
 	static const char api[] = "aclrtMapMem";
-	struct acl_vmm_map cmd = { .size = sizeof(cmd) };
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
 	if (!virPtr || !handle)
@@ -30,12 +30,10 @@ aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
 	if (offset)
 		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
 				    "%s: offset=%zu: must be 0", api, offset);
-	ret = acl_vmm_handle_id(api, handle, &cmd.handle);
+	ret = acl_vmm_handle_id(api, handle, &id);
 	if (ret)
 		return ret;
-	cmd.addr = (uintptr_t)virPtr;
-	cmd.length = size;
-	err = acl_vmm_ioctl(ACL_VMM_MAP, &cmd);
+	err = acl_vmm_raw_map(acl_vmm_fd(), (uintptr_t)virPtr, size, id);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_MAP, err,
 					  "%s: virPtr=%p size=%zu handle=%p",
@@ -46,7 +44,6 @@ aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
 aclError aclrtUnmapMem(void *virPtr)
 {
 	static const char api[] = "aclrtUnmapMem";
-	struct acl_vmm_unmap cmd = { .size = sizeof(cmd) };
 	aclError ret;
 	int err;
 
@@ -56,8 +53,7 @@ aclError aclrtUnmapMem(void *virPtr)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	cmd.addr = (uintptr_t)virPtr;
-	err = acl_vmm_ioctl(ACL_VMM_UNMAP, &cmd);
+	err = acl_vmm_raw_unmap(acl_vmm_fd(), (uintptr_t)virPtr);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_UNMAP, err,
 					  "%s: virPtr=%p", api, virPtr);

@@ -20,27 +20,11 @@
 
 #include "internal.h"
 
-/*
- * What the kernel knows of @ptr; with @length, also check that the whole
- * of [ptr, ptr + length) is mapped. Returns 0 or an errno.
- */
-static int acl_vmm_query_raw(void *ptr, size_t length, struct acl_vmm_query *q)
-{
-	memset(q, 0, sizeof(*q));
-	q->size = sizeof(*q);
-	q->addr = (uintptr_t)ptr;
-	if (length) {
-		q->flags = ACL_VMM_QUERY_RANGE;
-		q->length = length;
-	}
-	return acl_vmm_ioctl(ACL_VMM_QUERY, q);
-}
-
 static aclError acl_vmm_check_device_range(const char *api, const char *arg,
 					   const void *ptr, size_t count)
 {
 	struct acl_vmm_query q;
-	int err = acl_vmm_query_raw((void *)ptr, count, &q);
+	int err = acl_vmm_raw_query(acl_vmm_fd(), (uintptr_t)ptr, count, &q);
 
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_QUERY_RANGE, err,
@@ -59,12 +43,8 @@ static size_t acl_vmm_policy_granularity(aclrtMemMallocPolicy policy)
 aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)
 {
 	static const char api[] = "aclrtMalloc";
-	struct acl_vmm_reserve res = { .size = sizeof(res) };
-	struct acl_vmm_alloc alloc = { .size = sizeof(alloc) };
-	struct acl_vmm_map map = { .size = sizeof(map) };
-	struct acl_vmm_free fr = { .size = sizeof(fr) };
-	struct acl_vmm_unmap unmap = { .size = sizeof(unmap) };
-	struct acl_vmm_release rel = { .size = sizeof(rel) };
+	uint64_t addr = 0;
+	uint32_t handle;
 	size_t granule;
 	int32_t device;
 	aclError ret;
@@ -92,62 +72,48 @@ aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)
 				    "%s: size=%zu: out of memory", api, size);
 	size = (size + granule - 1) & ~(granule - 1);
 
-	res.flags = ACL_VMM_RESERVE_MALLOC;
-	res.length = size;
-	err = acl_vmm_ioctl(ACL_VMM_RESERVE, &res);
+	err = acl_vmm_raw_reserve(acl_vmm_fd(), size, ACL_VMM_RESERVE_MALLOC, &addr);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_RESERVE, err,
 					  "%s: size=%zu", api, size);
-	alloc.location = ACL_VMM_LOCATION_DEVICE;
-	alloc.location_id = acl_vmm_phys_device(device);
-	alloc.mem_attr = granule == ACL_VMM_GRANULE_1G ? ACL_HBM_MEM_HUGE1G :
-			 ACL_HBM_MEM_HUGE;
-	alloc.flags = granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0;
-	alloc.length = size;
-	err = acl_vmm_ioctl(ACL_VMM_ALLOC, &alloc);
+	err = acl_vmm_raw_alloc(acl_vmm_fd(), ACL_VMM_LOCATION_DEVICE,
+				acl_vmm_phys_device(device), size,
+				granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0,
+				&handle);
 	if (err) {
 		ret = acl_vmm_fail_errno(ACL_VMM_OP_ALLOC, err,
 					 "%s: size=%zu device=%d", api, size,
 					 device);
 		goto err_release;
 	}
-	map.addr = res.addr;
-	map.length = size;
-	map.handle = alloc.handle;
-	err = acl_vmm_ioctl(ACL_VMM_MAP, &map);
+	err = acl_vmm_raw_map(acl_vmm_fd(), addr, size, handle);
 	if (err) {
 		ret = acl_vmm_fail_errno(ACL_VMM_OP_MAP, err, "%s: size=%zu",
 					 api, size);
 		goto err_free;
 	}
 	/* The memory now lives as long as the mapping. */
-	fr.handle = alloc.handle;
-	err = acl_vmm_ioctl(ACL_VMM_FREE, &fr);
+	err = acl_vmm_raw_destroy(acl_vmm_fd(), handle);
 	if (err) {
 		ret = acl_vmm_fail_errno(ACL_VMM_OP_FREE, err, "%s: size=%zu",
 					 api, size);
 		goto err_unmap;
 	}
-	*devPtr = (void *)(uintptr_t)res.addr;
+	*devPtr = (void *)(uintptr_t)addr;
 	return ACL_SUCCESS;
 
 err_unmap:
-	unmap.addr = res.addr;
-	acl_vmm_ioctl(ACL_VMM_UNMAP, &unmap);
+	acl_vmm_raw_unmap(acl_vmm_fd(), addr);
 err_free:
-	fr.handle = alloc.handle;
-	acl_vmm_ioctl(ACL_VMM_FREE, &fr);
+	acl_vmm_raw_destroy(acl_vmm_fd(), handle);
 err_release:
-	rel.addr = res.addr;
-	acl_vmm_ioctl(ACL_VMM_RELEASE, &rel);
+	acl_vmm_raw_release(acl_vmm_fd(), addr);
 	return ret;
 }
 
 aclError aclrtFree(void *devPtr)
 {
 	static const char api[] = "aclrtFree";
-	struct acl_vmm_unmap unmap = { .size = sizeof(unmap) };
-	struct acl_vmm_release rel = { .size = sizeof(rel) };
 	struct acl_vmm_query q;
 	aclError ret;
 	int err;
@@ -158,19 +124,17 @@ aclError aclrtFree(void *devPtr)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	err = acl_vmm_query_raw(devPtr, 0, &q);
-	if (err || !(q.flags & ACL_VMM_QUERY_MALLOC) ||
+	err = acl_vmm_raw_query(acl_vmm_fd(), (uintptr_t)devPtr, 0, &q);
+	if (err || !(q.result & ACL_VMM_QUERY_MALLOC) ||
 	    q.res_start != (uintptr_t)devPtr)
 		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
 				    "%s: devPtr=%p was not returned by aclrtMalloc (or is freed)",
 				    api, devPtr);
-	unmap.addr = q.res_start;
-	err = acl_vmm_ioctl(ACL_VMM_UNMAP, &unmap);
-	if (err && err != ENOENT)
+	err = acl_vmm_raw_unmap(acl_vmm_fd(), q.res_start);
+	if (err && err != -ENOENT)
 		return acl_vmm_fail_errno(ACL_VMM_OP_UNMAP, err,
 					  "%s: devPtr=%p", api, devPtr);
-	rel.addr = q.res_start;
-	err = acl_vmm_ioctl(ACL_VMM_RELEASE, &rel);
+	err = acl_vmm_raw_release(acl_vmm_fd(), q.res_start);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_RELEASE, err,
 					  "%s: devPtr=%p", api, devPtr);
@@ -277,7 +241,7 @@ static bool acl_vmm_attr_is_host(aclrtMemAttr attr)
 aclError aclrtGetMemInfo(aclrtMemAttr attr, size_t *free, size_t *total)
 {
 	static const char api[] = "aclrtGetMemInfo";
-	struct acl_vmm_device_info info = { .size = sizeof(info) };
+	uint64_t capacity, used;
 	struct sysinfo si;
 	int32_t device;
 	aclError ret;
@@ -304,13 +268,13 @@ aclError aclrtGetMemInfo(aclrtMemAttr attr, size_t *free, size_t *total)
 		*total = (size_t)si.totalram * si.mem_unit;
 		return ACL_SUCCESS;
 	}
-	info.device = acl_vmm_phys_device(device);
-	err = acl_vmm_ioctl(ACL_VMM_DEVICE_INFO, &info);
+	err = acl_vmm_raw_device_info(acl_vmm_fd(), acl_vmm_phys_device(device),
+				      &capacity, &used);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_INFO, err,
 					  "%s: device=%d", api, device);
-	*free = info.capacity - info.used;
-	*total = info.capacity;
+	*free = capacity - used;
+	*total = capacity;
 	return ACL_SUCCESS;
 }
 
@@ -327,11 +291,11 @@ aclError aclrtMemGetAddressRange(void *ptr, void **pbase, size_t *psize)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	err = acl_vmm_query_raw(ptr, 0, &q);
+	err = acl_vmm_raw_query(acl_vmm_fd(), (uintptr_t)ptr, 0, &q);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_QUERY, err, "%s: ptr=%p",
 					  api, ptr);
-	if (!(q.flags & ACL_VMM_QUERY_MAPPED))
+	if (!(q.result & ACL_VMM_QUERY_MAPPED))
 		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
 				    "%s: ptr=%p is reserved but not mapped",
 				    api, ptr);

@@ -94,7 +94,7 @@ aclError aclrtMallocPhysical(aclrtDrvMemHandle *handle, size_t size,
 			     const aclrtPhysicalMemProp *prop, uint64_t flags)
 {
 	static const char api[] = "aclrtMallocPhysical";
-	struct acl_vmm_alloc cmd = { .size = sizeof(cmd) };
+	uint32_t location_id, id = 0;
 	size_t granule;
 	aclError ret;
 	int err;
@@ -132,29 +132,29 @@ aclError aclrtMallocPhysical(aclrtDrvMemHandle *handle, size_t size,
 				    api, size, granule,
 				    (unsigned int)prop->memAttr);
 
-	cmd.location = acl_vmm_location(prop->location.type);
-	cmd.location_id = prop->location.type == ACL_MEM_LOCATION_TYPE_DEVICE ?
-			  acl_vmm_phys_device((int32_t)prop->location.id) :
-			  prop->location.id;
-	cmd.mem_attr = prop->memAttr;
-	cmd.flags = granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0;
-	cmd.length = size;
-	err = acl_vmm_ioctl(ACL_VMM_ALLOC, &cmd);
+	location_id = prop->location.type == ACL_MEM_LOCATION_TYPE_DEVICE ?
+		      acl_vmm_phys_device((int32_t)prop->location.id) :
+		      prop->location.id;
+	err = acl_vmm_raw_alloc(acl_vmm_fd(),
+				acl_vmm_location(prop->location.type),
+				location_id, size,
+				granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0,
+				&id);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_ALLOC, err,
 					  "%s: size=%zu location.type=%u location.id=%u",
 					  api, size,
 					  (unsigned int)prop->location.type,
 					  prop->location.id);
-	*handle = (aclrtDrvMemHandle)(uintptr_t)cmd.handle;
+	*handle = (aclrtDrvMemHandle)(uintptr_t)id;
 	return ACL_SUCCESS;
 }
 
 aclError aclrtFreePhysical(aclrtDrvMemHandle handle)
 {
 	static const char api[] = "aclrtFreePhysical";
-	struct acl_vmm_free cmd = { .size = sizeof(cmd) };
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
 	if (!handle)
@@ -163,10 +163,10 @@ aclError aclrtFreePhysical(aclrtDrvMemHandle handle)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	ret = acl_vmm_handle_id(api, handle, &cmd.handle);
+	ret = acl_vmm_handle_id(api, handle, &id);
 	if (ret)
 		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_FREE, &cmd);
+	err = acl_vmm_raw_destroy(acl_vmm_fd(), id);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_FREE, err,
 					  "%s: handle=%p", api, handle);

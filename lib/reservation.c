@@ -11,7 +11,8 @@ aclError aclrtReserveMemAddress(void **virPtr, size_t size, size_t alignment,
 				void *expectPtr, uint64_t flags)
 {
 	static const char api[] = "aclrtReserveMemAddress";
-	struct acl_vmm_reserve cmd = { .size = sizeof(cmd) };
+	uint64_t length, addr = (uintptr_t)expectPtr;
+	uint32_t rflags = 0;
 	aclError ret;
 	int err;
 
@@ -43,26 +44,23 @@ aclError aclrtReserveMemAddress(void **virPtr, size_t size, size_t alignment,
 				    (unsigned long long)ACL_VMM_VA_WINDOW_SIZE);
 
 	/* torch_npu probes with 512 bytes: round up to the granularity. */
-	cmd.length = (size + ACL_VMM_GRANULE - 1) & ~(uint64_t)(ACL_VMM_GRANULE - 1);
-	if (expectPtr) {
-		cmd.flags |= ACL_VMM_RESERVE_FIXED;
-		cmd.addr = (uintptr_t)expectPtr;
-	}
+	length = (size + ACL_VMM_GRANULE - 1) & ~(uint64_t)(ACL_VMM_GRANULE - 1);
+	if (expectPtr)
+		rflags |= ACL_VMM_RESERVE_FIXED;
 	if (flags)
-		cmd.flags |= ACL_VMM_RESERVE_HUGE;
-	err = acl_vmm_ioctl(ACL_VMM_RESERVE, &cmd);
+		rflags |= ACL_VMM_RESERVE_HUGE;
+	err = acl_vmm_raw_reserve(acl_vmm_fd(), length, rflags, &addr);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_RESERVE, err,
 					  "%s: size=%zu expectPtr=%p", api,
 					  size, expectPtr);
-	*virPtr = (void *)(uintptr_t)cmd.addr;
+	*virPtr = (void *)(uintptr_t)addr;
 	return ACL_SUCCESS;
 }
 
 aclError aclrtReleaseMemAddress(void *virPtr)
 {
 	static const char api[] = "aclrtReleaseMemAddress";
-	struct acl_vmm_release cmd = { .size = sizeof(cmd) };
 	aclError ret;
 	int err;
 
@@ -72,8 +70,7 @@ aclError aclrtReleaseMemAddress(void *virPtr)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	cmd.addr = (uintptr_t)virPtr;
-	err = acl_vmm_ioctl(ACL_VMM_RELEASE, &cmd);
+	err = acl_vmm_raw_release(acl_vmm_fd(), (uintptr_t)virPtr);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_RELEASE, err,
 					  "%s: virPtr=%p", api, virPtr);

@@ -19,18 +19,14 @@
  * kernel at its first use and destroyed with the context, after its work.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-#define ACL_VMM_DEVICE_PATH "/dev/acl_vmm"
 
 struct acl_vmm_context {
 	struct acl_vmm_context *next;
@@ -58,29 +54,6 @@ int acl_vmm_fd(void)
 uint32_t acl_vmm_device_count(void)
 {
 	return acl_vmm_num_devices;
-}
-
-/* An ioctl on @fd; returns 0 or an errno. */
-static int acl_vmm_ioctl_fd(int fd, unsigned long request, void *arg)
-{
-	int ret;
-
-	do {
-		ret = ioctl(fd, request, arg);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0) {
-		ret = errno;
-		acl_vmm_debug("ioctl(%d, %#lx): %s (errno %d)", fd, request,
-			      strerror(ret), ret);
-		return ret;
-	}
-	return 0;
-}
-
-/* An ioctl on the device; returns 0 or an errno. */
-int acl_vmm_ioctl(unsigned long request, void *arg)
-{
-	return acl_vmm_ioctl_fd(acl_vmm_fd(), request, arg);
 }
 
 /* Every call but aclInit needs an initialized library. */
@@ -149,7 +122,9 @@ aclError acl_vmm_default_stream(const char *api, bool create, uint32_t *id)
 	pthread_mutex_lock(&acl_vmm_lock);
 	c = acl_vmm_current_context();
 	if (c && !c->stream && create)
-		c->stream = acl_vmm_stream_create_raw(c->device, 0, &err);
+		err = acl_vmm_raw_stream_create(acl_vmm_fd(),
+						acl_vmm_phys_device(c->device),
+						&c->stream);
 	if (c)
 		*id = c->stream;
 	pthread_mutex_unlock(&acl_vmm_lock);
@@ -175,54 +150,41 @@ static void acl_vmm_contexts_free(void)
 	acl_vmm_current = NULL;
 }
 
-/* In a forked child: the device file belongs to the parent's context. */
+/*
+ * Fork: the parent holds acl_vmm_lock across fork(), so that the child
+ * never inherits it held or the state half changed; the child starts
+ * uninitialized (the raw layer's own handler, which runs first, has closed
+ * the device file: it belongs to the parent's context).
+ */
+static void acl_vmm_atfork_prepare(void)
+{
+	pthread_mutex_lock(&acl_vmm_lock);
+}
+
+static void acl_vmm_atfork_parent(void)
+{
+	pthread_mutex_unlock(&acl_vmm_lock);
+}
+
 static void acl_vmm_atfork_child(void)
 {
-	int fd = acl_vmm_fd();
-
-	pthread_mutex_init(&acl_vmm_lock, NULL);
-	if (fd >= 0)
-		close(fd);
 	atomic_store(&acl_vmm_devfd, -1);
 	acl_vmm_init_count = 0;
 	acl_vmm_was_initialized = false;
 	acl_vmm_contexts_free();
-}
-
-static void acl_vmm_register_atfork(void)
-{
-	pthread_atfork(NULL, NULL, acl_vmm_atfork_child);
+	pthread_mutex_unlock(&acl_vmm_lock);
 }
 
 /*
- * Attach every device whose node this process may open. A node it may not
- * open (permission, absent) is a device it does not see; any other failure
- * fails aclInit, rather than hide a device.
+ * The raw layer's handlers first: prepare handlers run in the reverse
+ * order, so acl_vmm_lock is taken before the raw layer's lock, as aclInit
+ * takes them.
  */
-static int acl_vmm_attach_devices(int fd, const char *path, uint32_t count,
-				  bool *attached)
+static void acl_vmm_register_atfork(void)
 {
-	struct acl_vmm_attach cmd = { .size = sizeof(cmd) };
-	char node[4096];
-	uint32_t i;
-	int err;
-
-	for (i = 0; i < count && i < ACL_VMM_MAX_DEVICES; i++) {
-		snprintf(node, sizeof(node), "%s%u", path, i);
-		cmd.fd = open(node, O_RDWR | O_CLOEXEC);
-		if (cmd.fd < 0) {
-			if (errno == EACCES || errno == EPERM || errno == ENOENT ||
-			    errno == ENXIO || errno == ENODEV)
-				continue;
-			return errno;
-		}
-		err = acl_vmm_ioctl_fd(fd, ACL_VMM_ATTACH, &cmd);
-		close(cmd.fd);
-		if (err)
-			return err;
-		attached[i] = true;
-	}
-	return 0;
+	acl_vmm_raw_atfork_init();
+	pthread_atfork(acl_vmm_atfork_prepare, acl_vmm_atfork_parent,
+		       acl_vmm_atfork_child);
 }
 
 /*
@@ -230,7 +192,7 @@ static int acl_vmm_attach_devices(int fd, const char *path, uint32_t count,
  * lists, in its order, up to the first entry that is not an attached
  * device or repeats one.
  */
-static void acl_vmm_visible_devices(uint32_t count, const bool *attached)
+static void acl_vmm_visible_devices(uint32_t count, const uint8_t *attached)
 {
 	const char *env = getenv("ASCEND_RT_VISIBLE_DEVICES");
 	bool seen[ACL_VMM_MAX_DEVICES] = { false };
@@ -305,32 +267,30 @@ aclError acl_vmm_abi_check(const struct acl_vmm_info *info, const char *path)
 
 static aclError acl_vmm_open_device(void)
 {
-	const char *path = getenv("ACL_VMM_DEVICE");
-	struct acl_vmm_info info = { .size = sizeof(info) };
-	bool attached[ACL_VMM_MAX_DEVICES] = { false };
+	const char *path = acl_vmm_raw_default_path();
+	uint8_t attached[ACL_VMM_MAX_DEVICES] = { 0 };
+	struct acl_vmm_info info;
+	aclError ret;
 	int fd, err;
 
-	if (!path || !*path)
-		path = ACL_VMM_DEVICE_PATH;
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return acl_vmm_fail_errno(ACL_VMM_OP_OPEN, errno,
-					  "aclInit: cannot open %s", path);
-	if (ioctl(fd, ACL_VMM_GET_INFO, &info) < 0) {
-		err = errno;
-		close(fd);
-		return acl_vmm_fail_errno(ACL_VMM_OP_INFO, err,
+	fd = acl_vmm_raw_device_open(&info);
+	if (fd == -EPROTO)
+		return acl_vmm_abi_check(&info, path);
+	if (fd == -ENOTTY || fd == -EINVAL)
+		return acl_vmm_fail_errno(ACL_VMM_OP_INFO, fd,
 					  "aclInit: %s does not answer as acl_vmm",
 					  path);
+	if (fd < 0)
+		return acl_vmm_fail_errno(ACL_VMM_OP_OPEN, fd,
+					  "aclInit: cannot open %s", path);
+	ret = acl_vmm_abi_check(&info, path);
+	if (ret) {
+		acl_vmm_raw_device_close();
+		return ret;
 	}
-	err = acl_vmm_abi_check(&info, path);
+	err = acl_vmm_raw_attach_all(fd, path, info.num_devices, attached);
 	if (err) {
-		close(fd);
-		return err;
-	}
-	err = acl_vmm_attach_devices(fd, path, info.num_devices, attached);
-	if (err) {
-		close(fd);
+		acl_vmm_raw_device_close();
 		return acl_vmm_fail_errno(ACL_VMM_OP_OPEN, err,
 					  "aclInit: cannot attach the device nodes %sN", path);
 	}
@@ -378,7 +338,6 @@ aclError aclFinalize(void)
 	} else if (acl_vmm_init_count > 1) {
 		acl_vmm_init_count--;
 	} else {
-		struct acl_vmm_reset reset = { .size = sizeof(reset) };
 		int err;
 
 		/*
@@ -386,14 +345,14 @@ aclError aclFinalize(void)
 		 * reservations, like any mmap(), outlive the descriptor. If
 		 * the release fails, stay initialized: it can be retried.
 		 */
-		err = acl_vmm_ioctl(ACL_VMM_RESET, &reset);
+		err = acl_vmm_raw_reset(acl_vmm_fd());
 		if (err) {
 			ret = acl_vmm_fail_errno(ACL_VMM_OP_ANY, err,
 						 "aclFinalize: not everything could be released; call aclFinalize again");
 		} else {
 			acl_vmm_init_count = 0;
-			close(acl_vmm_fd());
 			atomic_store(&acl_vmm_devfd, -1);
+			acl_vmm_raw_device_close();
 			acl_vmm_contexts_free();
 		}
 	}
@@ -444,8 +403,8 @@ static void acl_vmm_context_unlink(struct acl_vmm_context *c)
 {
 	struct acl_vmm_context **p;
 
-	if (c->stream)
-		acl_vmm_stream_destroy_raw(c->stream);
+	if (c->stream)	/* after its work; nothing is reported */
+		acl_vmm_raw_destroy(acl_vmm_fd(), c->stream);
 
 	for (p = &acl_vmm_contexts; *p; p = &(*p)->next) {
 		if (*p == c) {

@@ -16,8 +16,8 @@ aclError aclrtMemExportToShareableHandle(aclrtDrvMemHandle handle,
 					 uint64_t flags, uint64_t *shareableHandle)
 {
 	static const char api[] = "aclrtMemExportToShareableHandle";
-	struct acl_vmm_export cmd = { .size = sizeof(cmd) };
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
 	if (!handle || !shareableHandle)
@@ -34,16 +34,15 @@ aclError aclrtMemExportToShareableHandle(aclrtDrvMemHandle handle,
 		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
 				    "%s: flags=%#llx: must be ACL_RT_VMM_EXPORT_FLAG_DEFAULT or _DISABLE_PID_VALIDATION",
 				    api, (unsigned long long)flags);
-	ret = acl_vmm_handle_id(api, handle, &cmd.handle);
+	ret = acl_vmm_handle_id(api, handle, &id);
 	if (ret)
 		return ret;
-	if (flags & ACL_RT_VMM_EXPORT_FLAG_DISABLE_PID_VALIDATION)
-		cmd.flags = ACL_VMM_EXPORT_NO_PID_CHECK;
-	err = acl_vmm_ioctl(ACL_VMM_EXPORT, &cmd);
+	err = acl_vmm_raw_export(acl_vmm_fd(), id,
+				 flags & ACL_RT_VMM_EXPORT_FLAG_DISABLE_PID_VALIDATION ?
+				 ACL_VMM_EXPORT_NO_PID_CHECK : 0, shareableHandle);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_EXPORT, err, "%s: handle=%p",
 					  api, handle);
-	*shareableHandle = cmd.share;
 	return ACL_SUCCESS;
 }
 
@@ -51,7 +50,6 @@ aclError aclrtMemSetPidToShareableHandle(uint64_t shareableHandle, int32_t *pid,
 					 size_t pidNum)
 {
 	static const char api[] = "aclrtMemSetPidToShareableHandle";
-	struct acl_vmm_set_pids cmd = { .size = sizeof(cmd) };
 	aclError ret;
 	int err;
 
@@ -65,10 +63,8 @@ aclError aclrtMemSetPidToShareableHandle(uint64_t shareableHandle, int32_t *pid,
 		return acl_vmm_fail(ACL_ERROR_RT_OVER_LIMIT,
 				    "%s: pidNum=%zu: a share names at most %u processes",
 				    api, pidNum, ACL_VMM_SHARE_MAX_PIDS);
-	cmd.share = shareableHandle;
-	cmd.pids = (uintptr_t)pid;
-	cmd.count = (uint32_t)pidNum;
-	err = acl_vmm_ioctl(ACL_VMM_SET_PIDS, &cmd);
+	err = acl_vmm_raw_set_pids(acl_vmm_fd(), shareableHandle, pid,
+				   (uint32_t)pidNum);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_SET_PIDS, err,
 					  "%s: shareableHandle=%#llx pidNum=%zu",
@@ -82,8 +78,8 @@ aclError aclrtMemImportFromShareableHandle(uint64_t shareableHandle,
 					   aclrtDrvMemHandle *handle)
 {
 	static const char api[] = "aclrtMemImportFromShareableHandle";
-	struct acl_vmm_import cmd = { .size = sizeof(cmd) };
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
 	if (!handle)
@@ -95,22 +91,20 @@ aclError aclrtMemImportFromShareableHandle(uint64_t shareableHandle,
 	ret = acl_vmm_check_device(api, "deviceId", deviceId);
 	if (ret)
 		return ret;
-	cmd.share = shareableHandle;
-	cmd.device = acl_vmm_phys_device(deviceId);
-	err = acl_vmm_ioctl(ACL_VMM_IMPORT, &cmd);
+	err = acl_vmm_raw_import(acl_vmm_fd(), shareableHandle,
+				 acl_vmm_phys_device(deviceId), &id);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_IMPORT, err,
 					  "%s: shareableHandle=%#llx deviceId=%d",
 					  api, (unsigned long long)shareableHandle,
 					  deviceId);
-	*handle = (aclrtDrvMemHandle)(uintptr_t)cmd.handle;
+	*handle = (aclrtDrvMemHandle)(uintptr_t)id;
 	return ACL_SUCCESS;
 }
 
 aclError aclrtDeviceGetBareTgid(int32_t *pid)
 {
 	static const char api[] = "aclrtDeviceGetBareTgid";
-	struct acl_vmm_tgid cmd = { .size = sizeof(cmd) };
 	aclError ret;
 	int err;
 
@@ -119,9 +113,8 @@ aclError aclrtDeviceGetBareTgid(int32_t *pid)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_GET_TGID, &cmd);
+	err = acl_vmm_raw_get_tgid(acl_vmm_fd(), pid);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_ANY, err, "%s", api);
-	*pid = cmd.tgid;
 	return ACL_SUCCESS;
 }

@@ -12,7 +12,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -28,13 +28,12 @@ static void *acl_vmm_tagged(uint64_t tag, uint32_t id)
 	return (void *)(uintptr_t)(tag << ACL_VMM_TAG_SHIFT | id);
 }
 
-static bool acl_vmm_untag(const void *ptr, uint64_t tag, uint32_t max,
-			  uint32_t *id)
+static bool acl_vmm_untag(const void *ptr, uint64_t tag, uint32_t *id)
 {
 	uint64_t v = (uintptr_t)ptr;
 
 	*id = (uint32_t)v;
-	return v >> ACL_VMM_TAG_SHIFT == tag && *id && *id <= max;
+	return v >> ACL_VMM_TAG_SHIFT == tag && *id && *id <= INT32_MAX;
 }
 
 /*
@@ -46,7 +45,7 @@ aclError acl_vmm_stream_id(const char *api, aclrtStream stream, bool create,
 {
 	if (!stream)
 		return acl_vmm_default_stream(api, create, id);
-	if (!acl_vmm_untag(stream, ACL_VMM_STREAM_TAG, ACL_VMM_MAX_STREAMS, id))
+	if (!acl_vmm_untag(stream, ACL_VMM_STREAM_TAG, id))
 		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
 				    "%s: stream %p was not created by aclrtCreateStream",
 				    api, stream);
@@ -59,32 +58,11 @@ static aclError acl_vmm_event_id(const char *api, const char *arg,
 	if (!event)
 		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
 				    api, arg);
-	if (!acl_vmm_untag(event, ACL_VMM_EVENT_TAG, ACL_VMM_MAX_EVENTS, id))
+	if (!acl_vmm_untag(event, ACL_VMM_EVENT_TAG, id))
 		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
 				    "%s: %s %p was not created by aclrtCreateEvent",
 				    api, arg, event);
 	return ACL_SUCCESS;
-}
-
-/* A stream of (logical) @device in the kernel; its id, or 0 and *@err. */
-uint32_t acl_vmm_stream_create_raw(int32_t device, uint32_t priority, int *err)
-{
-	struct acl_vmm_stream_create cmd = {
-		.size = sizeof(cmd),
-		.device = acl_vmm_phys_device(device),
-		.priority = priority,
-	};
-
-	*err = acl_vmm_ioctl(ACL_VMM_STREAM_CREATE, &cmd);
-	return *err ? 0 : cmd.stream;
-}
-
-/* Destroy a stream after its work; nothing is reported. */
-void acl_vmm_stream_destroy_raw(uint32_t id)
-{
-	struct acl_vmm_stream_destroy cmd = { .size = sizeof(cmd), .stream = id };
-
-	acl_vmm_ioctl(ACL_VMM_STREAM_DESTROY, &cmd);
 }
 
 static const char *acl_vmm_cmd_name(uint32_t cmd)
@@ -99,41 +77,56 @@ static const char *acl_vmm_cmd_name(uint32_t cmd)
 	}
 }
 
-/* The ACL result of device work that ended with -@error (0: success). */
-aclError acl_vmm_work_result(const char *api, int error, uint64_t fault_addr,
-			     uint32_t cmd)
+/*
+ * The ACL result of device work that failed as @fault says (error 0:
+ * success); @what names the stream or device synchronized, as "(...)",
+ * or is NULL for the call's own work.
+ */
+aclError acl_vmm_work_result(const char *api, const char *what,
+			     const struct acl_vmm_fault *fault)
 {
-	if (!error)
+	const char *who = what ? what : "";
+
+	if (!fault->error)
 		return ACL_SUCCESS;
-	if (error == -EFAULT)
+	if (fault->error == -EFAULT)
 		return acl_vmm_fail(ACL_ERROR_RT_DEVICE_MEM_ERROR,
-				    "%s: device memory fault: %s could not reach 0x%llx (not mapped when the device got there: unmapped or freed while the work was queued, or never mapped)",
-				    api, acl_vmm_cmd_name(cmd),
-				    (unsigned long long)fault_addr);
-	return acl_vmm_fail_errno(ACL_VMM_OP_WORK, -error, "%s: %s failed",
-				  api, acl_vmm_cmd_name(cmd));
+				    "%s%s: device memory fault: %s%s could not reach 0x%llx (not mapped when the device got there: unmapped or freed while the work was queued, or never mapped)%s",
+				    api, who, acl_vmm_cmd_name(fault->cmd),
+				    what ? " queued earlier" : "",
+				    (unsigned long long)fault->addr,
+				    what ? "; later copies and memsets of the stream were not run" : "");
+	return acl_vmm_fail_errno(ACL_VMM_OP_WORK, fault->error, "%s%s: %s%s failed",
+				  api, who, acl_vmm_cmd_name(fault->cmd),
+				  what ? " queued earlier" : "");
 }
 
-static aclError acl_vmm_stream_create(const char *api, aclrtStream *stream,
-				      uint32_t priority)
+/* The tag of @id as an aclrtStream or aclrtEvent, or the failure of @err. */
+static aclError acl_vmm_created(const char *api, enum acl_vmm_op op, int err,
+				uint64_t tag, uint32_t id, void **out)
+{
+	if (err)
+		return acl_vmm_fail_errno(op, err, "%s", api);
+	*out = acl_vmm_tagged(tag, id);
+	return ACL_SUCCESS;
+}
+
+static aclError acl_vmm_stream_create(const char *api, aclrtStream *stream)
 {
 	int32_t device;
-	uint32_t id;
+	uint32_t id = 0;
 	aclError ret;
 	int err;
 
 	ret = acl_vmm_ready(api);
+	if (!ret)
+		ret = acl_vmm_current_device(api, &device);
 	if (ret)
 		return ret;
-	ret = acl_vmm_current_device(api, &device);
-	if (ret)
-		return ret;
-	id = acl_vmm_stream_create_raw(device, priority, &err);
-	if (!id)
-		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM_CREATE, err,
-					  "%s: device %d", api, device);
-	*stream = acl_vmm_tagged(ACL_VMM_STREAM_TAG, id);
-	return ACL_SUCCESS;
+	err = acl_vmm_raw_stream_create(acl_vmm_fd(), acl_vmm_phys_device(device),
+					&id);
+	return acl_vmm_created(api, ACL_VMM_OP_STREAM_CREATE, err,
+			       ACL_VMM_STREAM_TAG, id, stream);
 }
 
 aclError aclrtCreateStream(aclrtStream *stream)
@@ -141,7 +134,7 @@ aclError aclrtCreateStream(aclrtStream *stream)
 	if (!stream)
 		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
 				    "aclrtCreateStream: stream is NULL");
-	return acl_vmm_stream_create("aclrtCreateStream", stream, 0);
+	return acl_vmm_stream_create("aclrtCreateStream", stream);
 }
 
 aclError aclrtCreateStreamWithConfig(aclrtStream *stream, uint32_t priority,
@@ -160,14 +153,15 @@ aclError aclrtCreateStreamWithConfig(aclrtStream *stream, uint32_t priority,
 		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
 				    "%s: flag=0x%x holds bits that are no ACL_STREAM_* flag",
 				    api, flag);
-	return acl_vmm_stream_create(api, stream, priority);
+	/* Priority is a hint: every stream runs on a worker of its own. */
+	return acl_vmm_stream_create(api, stream);
 }
 
 aclError aclrtDestroyStream(aclrtStream stream)
 {
 	static const char api[] = "aclrtDestroyStream";
-	struct acl_vmm_stream_destroy cmd = { .size = sizeof(cmd) };
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
 	if (!stream)
@@ -176,56 +170,44 @@ aclError aclrtDestroyStream(aclrtStream stream)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	ret = acl_vmm_stream_id(api, stream, false, &cmd.stream);
+	ret = acl_vmm_stream_id(api, stream, false, &id);
 	if (ret)
 		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_STREAM_DESTROY, &cmd);
+	err = acl_vmm_raw_destroy(acl_vmm_fd(), id);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM, err,
 					  "%s: stream=%p", api, stream);
 	return ACL_SUCCESS;
 }
 
-/* The failure a synchronize reported, as an ACL code and message. */
-static aclError acl_vmm_sync_result(const char *api, const void *what,
-				    const struct acl_vmm_sync *cmd)
-{
-	if (!cmd->error)
-		return ACL_SUCCESS;
-	if (cmd->error == -EFAULT)
-		return acl_vmm_fail(ACL_ERROR_RT_DEVICE_MEM_ERROR,
-				    "%s(%p): device memory fault: %s queued earlier could not reach 0x%llx (not mapped when the device got there: unmapped or freed while the work was queued, or never mapped); later copies and memsets of the stream were not run",
-				    api, what, acl_vmm_cmd_name(cmd->fault_cmd),
-				    (unsigned long long)cmd->fault_addr);
-	return acl_vmm_fail_errno(ACL_VMM_OP_WORK, -cmd->error,
-				  "%s(%p): %s queued earlier failed", api, what,
-				  acl_vmm_cmd_name(cmd->fault_cmd));
-}
-
 aclError aclrtSynchronizeStream(aclrtStream stream)
 {
 	static const char api[] = "aclrtSynchronizeStream";
-	struct acl_vmm_sync cmd = { .size = sizeof(cmd) };
+	struct acl_vmm_fault fault;
+	char what[32];
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	ret = acl_vmm_stream_id(api, stream, false, &cmd.id);
-	if (ret || !cmd.id)	/* a default stream never used: nothing to wait for */
+	ret = acl_vmm_stream_id(api, stream, false, &id);
+	if (ret || !id)	/* a default stream never used: nothing to wait for */
 		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_STREAM_SYNC, &cmd);
+	err = acl_vmm_raw_stream_sync(acl_vmm_fd(), id, &fault);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM, err,
 					  "%s: stream=%p", api, stream);
-	return acl_vmm_sync_result(api, stream, &cmd);
+	snprintf(what, sizeof(what), "(%p)", stream);
+	return acl_vmm_work_result(api, what, &fault);
 }
 
 aclError aclrtSynchronizeDevice(void)
 {
 	static const char api[] = "aclrtSynchronizeDevice";
-	struct acl_vmm_sync cmd = { .size = sizeof(cmd) };
+	struct acl_vmm_fault fault;
+	char what[32];
 	int32_t device;
 	aclError ret;
 	int err;
@@ -236,12 +218,13 @@ aclError aclrtSynchronizeDevice(void)
 	ret = acl_vmm_current_device(api, &device);
 	if (ret)
 		return ret;
-	cmd.id = acl_vmm_phys_device(device);
-	err = acl_vmm_ioctl(ACL_VMM_DEVICE_SYNC, &cmd);
+	err = acl_vmm_raw_device_sync(acl_vmm_fd(), acl_vmm_phys_device(device),
+				      &fault);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_ANY, err, "%s: device %d",
 					  api, device);
-	return acl_vmm_sync_result(api, (void *)(intptr_t)device, &cmd);
+	snprintf(what, sizeof(what), "(device %d)", device);
+	return acl_vmm_work_result(api, what, &fault);
 }
 
 /*
@@ -251,52 +234,43 @@ aclError aclrtSynchronizeDevice(void)
 aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
 			     size_t count, aclrtStream stream, bool sync)
 {
-	struct acl_vmm_copy cmd = {
-		.size = sizeof(cmd),
-		.flags = sync ? ACL_VMM_WORK_SYNC : 0,
-		.dst = (uintptr_t)dst,
-		.src = (uintptr_t)src,
-		.length = count,
-	};
+	struct acl_vmm_fault fault = { 0 };
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
-	ret = acl_vmm_stream_id(api, stream, true, &cmd.stream);
+	ret = acl_vmm_stream_id(api, stream, true, &id);
 	if (ret)
 		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_COPY, &cmd);
+	err = acl_vmm_raw_copy(acl_vmm_fd(), id, (uintptr_t)dst, (uintptr_t)src,
+			       count, sync ? ACL_VMM_WORK_SYNC : 0, &fault);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
 					  "%s: dst=%p src=%p count=%zu stream=%p",
 					  api, dst, src, count, stream);
-	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
-				   ACL_VMM_CMD_COPY);
+	return acl_vmm_work_result(api, NULL, &fault);
 }
 
 /* As acl_vmm_submit_copy(), for a memset of the byte @value. */
 aclError acl_vmm_submit_memset(const char *api, void *devPtr, int32_t value,
 			       size_t count, aclrtStream stream, bool sync)
 {
-	struct acl_vmm_memset cmd = {
-		.size = sizeof(cmd),
-		.flags = sync ? ACL_VMM_WORK_SYNC : 0,
-		.dst = (uintptr_t)devPtr,
-		.length = count,
-		.value = (uint8_t)value,
-	};
+	struct acl_vmm_fault fault = { 0 };
 	aclError ret;
+	uint32_t id = 0;
 	int err;
 
-	ret = acl_vmm_stream_id(api, stream, true, &cmd.stream);
+	ret = acl_vmm_stream_id(api, stream, true, &id);
 	if (ret)
 		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_MEMSET, &cmd);
+	err = acl_vmm_raw_memset(acl_vmm_fd(), id, (uintptr_t)devPtr,
+				 (uint8_t)value, count,
+				 sync ? ACL_VMM_WORK_SYNC : 0, &fault);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
 					  "%s: devPtr=%p count=%zu stream=%p",
 					  api, devPtr, count, stream);
-	return acl_vmm_work_result(api, cmd.error, cmd.fault_addr,
-				   ACL_VMM_CMD_MEMSET);
+	return acl_vmm_work_result(api, NULL, &fault);
 }
 
 aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src,
@@ -328,7 +302,7 @@ aclError aclrtMemsetAsync(void *devPtr, size_t maxCount, int32_t value,
 aclError aclrtCreateEvent(aclrtEvent *event)
 {
 	static const char api[] = "aclrtCreateEvent";
-	struct acl_vmm_event_create cmd = { .size = sizeof(cmd) };
+	uint32_t id = 0;
 	aclError ret;
 	int err;
 
@@ -338,65 +312,68 @@ aclError aclrtCreateEvent(aclrtEvent *event)
 	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_EVENT_CREATE, &cmd);
+	err = acl_vmm_raw_event_create(acl_vmm_fd(), &id);
+	return acl_vmm_created(api, ACL_VMM_OP_EVENT_CREATE, err,
+			       ACL_VMM_EVENT_TAG, id, event);
+}
+
+/* The checks of every event call: the event argument, then the library. */
+static aclError acl_vmm_event_arg(const char *api, const char *arg,
+				  aclrtEvent event, uint32_t *id)
+{
+	aclError ret = acl_vmm_event_id(api, arg, event, id);
+
+	return ret ? ret : acl_vmm_ready(api);
+}
+
+/* The failure @err of an event call, or success. */
+static aclError acl_vmm_event_result(const char *api, const char *arg,
+				     aclrtEvent event, int err)
+{
 	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_EVENT_CREATE, err, "%s", api);
-	*event = acl_vmm_tagged(ACL_VMM_EVENT_TAG, cmd.event);
+		return acl_vmm_fail_errno(ACL_VMM_OP_EVENT, err, "%s: %s=%p",
+					  api, arg, event);
 	return ACL_SUCCESS;
 }
 
-/* An event ioctl taking struct acl_vmm_event_id (destroy, synchronize). */
-static aclError acl_vmm_event_simple(const char *api, aclrtEvent event,
-				     unsigned long request)
+/* A call on one event that only names it (destroy, synchronize). */
+static aclError acl_vmm_event_call(const char *api, aclrtEvent event,
+				   int (*raw)(int fd, uint32_t id))
 {
-	struct acl_vmm_event_id cmd = { .size = sizeof(cmd) };
-	aclError ret;
-	int err;
+	uint32_t id = 0;
+	aclError ret = acl_vmm_event_arg(api, "event", event, &id);
 
-	ret = acl_vmm_event_id(api, "event", event, &cmd.event);
 	if (ret)
 		return ret;
-	ret = acl_vmm_ready(api);
-	if (ret)
-		return ret;
-	err = acl_vmm_ioctl(request, &cmd);
-	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_EVENT, err, "%s: event=%p",
-					  api, event);
-	return ACL_SUCCESS;
+	return acl_vmm_event_result(api, "event", event, raw(acl_vmm_fd(), id));
 }
 
 aclError aclrtDestroyEvent(aclrtEvent event)
 {
-	return acl_vmm_event_simple("aclrtDestroyEvent", event,
-				    ACL_VMM_EVENT_DESTROY);
+	return acl_vmm_event_call("aclrtDestroyEvent", event, acl_vmm_raw_destroy);
 }
 
 aclError aclrtSynchronizeEvent(aclrtEvent event)
 {
-	return acl_vmm_event_simple("aclrtSynchronizeEvent", event,
-				    ACL_VMM_EVENT_SYNC);
+	return acl_vmm_event_call("aclrtSynchronizeEvent", event,
+				  acl_vmm_raw_event_sync);
 }
 
-/* An event ioctl on a stream (record, wait). */
+/* An event call on a stream (record, wait). */
 static aclError acl_vmm_event_on_stream(const char *api, aclrtEvent event,
-					aclrtStream stream,
-					unsigned long request)
+					aclrtStream stream, bool record)
 {
-	struct acl_vmm_event_record cmd = { .size = sizeof(cmd) };
+	uint32_t ev = 0, id = 0;
 	aclError ret;
 	int err;
 
-	ret = acl_vmm_event_id(api, "event", event, &cmd.event);
+	ret = acl_vmm_event_arg(api, "event", event, &ev);
+	if (!ret)
+		ret = acl_vmm_stream_id(api, stream, true, &id);
 	if (ret)
 		return ret;
-	ret = acl_vmm_ready(api);
-	if (ret)
-		return ret;
-	ret = acl_vmm_stream_id(api, stream, true, &cmd.stream);
-	if (ret)
-		return ret;
-	err = acl_vmm_ioctl(request, &cmd);
+	err = record ? acl_vmm_raw_event_record(acl_vmm_fd(), ev, id) :
+		       acl_vmm_raw_event_wait(acl_vmm_fd(), id, ev);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_EVENT, err,
 					  "%s: event=%p stream=%p", api, event,
@@ -406,52 +383,44 @@ static aclError acl_vmm_event_on_stream(const char *api, aclrtEvent event,
 
 aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream)
 {
-	return acl_vmm_event_on_stream("aclrtRecordEvent", event, stream,
-				       ACL_VMM_EVENT_RECORD);
+	return acl_vmm_event_on_stream("aclrtRecordEvent", event, stream, true);
 }
 
 aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event)
 {
 	return acl_vmm_event_on_stream("aclrtStreamWaitEvent", event, stream,
-				       ACL_VMM_EVENT_WAIT);
+				       false);
 }
 
+/* The status of @event's latest record, and when it completed. */
 static aclError acl_vmm_event_query(const char *api, const char *arg,
-				    aclrtEvent event,
-				    struct acl_vmm_event_query *cmd)
+				    aclrtEvent event, uint32_t *status,
+				    uint64_t *timestamp_ns)
 {
-	aclError ret;
-	int err;
+	uint32_t id = 0;
+	aclError ret = acl_vmm_event_arg(api, arg, event, &id);
 
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->size = sizeof(*cmd);
-	ret = acl_vmm_event_id(api, arg, event, &cmd->event);
 	if (ret)
 		return ret;
-	ret = acl_vmm_ready(api);
-	if (ret)
-		return ret;
-	err = acl_vmm_ioctl(ACL_VMM_EVENT_QUERY, cmd);
-	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_EVENT, err, "%s: %s=%p",
-					  api, arg, event);
-	return ACL_SUCCESS;
+	return acl_vmm_event_result(api, arg, event,
+				    acl_vmm_raw_event_query(acl_vmm_fd(), id,
+							    status, timestamp_ns));
 }
 
 /* Whether @event's latest record is complete, in *@complete. */
 static aclError acl_vmm_event_complete(const char *api, aclrtEvent event,
 				       const void *status, bool *complete)
 {
-	struct acl_vmm_event_query q;
+	uint32_t st;
 	aclError ret;
 
 	if (!status)
 		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: status is NULL",
 				    api);
-	ret = acl_vmm_event_query(api, "event", event, &q);
+	ret = acl_vmm_event_query(api, "event", event, &st, NULL);
 	if (ret)
 		return ret;
-	*complete = q.status == ACL_VMM_EVENT_COMPLETE;
+	*complete = st == ACL_VMM_EVENT_COMPLETE;
 	return ACL_SUCCESS;
 }
 
@@ -486,14 +455,19 @@ aclError aclrtEventElapsedTime(float *ms, aclrtEvent startEvent,
 			       aclrtEvent endEvent)
 {
 	static const char api[] = "aclrtEventElapsedTime";
-	struct acl_vmm_event_query start, end;
+	struct {
+		uint32_t status;
+		uint64_t timestamp_ns;
+	} start, end;
 	aclError ret;
 
 	if (!ms)
 		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: ms is NULL", api);
-	ret = acl_vmm_event_query(api, "startEvent", startEvent, &start);
+	ret = acl_vmm_event_query(api, "startEvent", startEvent, &start.status,
+				  &start.timestamp_ns);
 	if (!ret)
-		ret = acl_vmm_event_query(api, "endEvent", endEvent, &end);
+		ret = acl_vmm_event_query(api, "endEvent", endEvent, &end.status,
+					  &end.timestamp_ns);
 	if (ret)
 		return ret;
 	if (start.status != ACL_VMM_EVENT_COMPLETE ||

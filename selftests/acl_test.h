@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "acl/acl.h"
-#include "linux/acl_vmm.h"
+#include "acl_vmm_raw.h"
 #include "kselftest_harness.h"
 
 /*
@@ -101,30 +101,29 @@ static inline size_t device_free(int32_t device)
 /* Let context @fd use @device, through the device's node; 0 or -errno. */
 static inline int attach_device(int fd, uint32_t device)
 {
-	struct acl_vmm_attach cmd = { .size = sizeof(cmd) };
 	char node[32];
-	int ret;
+	int nfd, ret;
 
 	snprintf(node, sizeof(node), "/dev/acl_vmm%u", device);
-	cmd.fd = open(node, O_RDWR | O_CLOEXEC);
-	if (cmd.fd < 0)
+	nfd = open(node, O_RDWR | O_CLOEXEC);
+	if (nfd < 0)
 		return -errno;
-	ret = ioctl(fd, ACL_VMM_ATTACH, &cmd) ? -errno : 0;
-	close(cmd.fd);
+	ret = acl_vmm_raw_attach(fd, nfd, NULL);
+	close(nfd);
 	return ret;
 }
 
 /* Raw device usage, read on a file of its own (works without aclInit). */
 static inline uint64_t device_used_raw(uint32_t device)
 {
-	struct acl_vmm_device_info info = { .size = sizeof(info), .device = device };
-	int fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
-	uint64_t used = UINT64_MAX;
+	int fd = acl_vmm_raw_open("/dev/acl_vmm", NULL);
+	uint64_t capacity, used = UINT64_MAX;
 
 	if (fd < 0)
 		return used;
-	if (!attach_device(fd, device) && !ioctl(fd, ACL_VMM_DEVICE_INFO, &info))
-		used = info.used;
+	if (attach_device(fd, device) ||
+	    acl_vmm_raw_device_info(fd, device, &capacity, &used))
+		used = UINT64_MAX;
 	close(fd);
 	return used;
 }

@@ -73,10 +73,10 @@ FIXTURE_TEARDOWN(dmabuf)
 
 static int export_dmabuf(int fd, uint32_t handle)
 {
-	struct acl_vmm_dmabuf d = { .size = sizeof(d), .handle = handle };
-	int ret = xioctl(fd, ACL_VMM_EXPORT_DMABUF, &d);
+	int dfd = -1;
+	int ret = acl_vmm_raw_export_dmabuf(fd, handle, &dfd);
 
-	return ret ? ret : d.fd;
+	return ret ? ret : dfd;
 }
 
 static int send_fd(int sock, int fd)
@@ -115,17 +115,16 @@ static int recv_fd(int sock)
 /* The child: receive the dma-buf, import it, map it, check it, write. */
 static int importer(int sock)
 {
-	struct acl_vmm_dmabuf d = { .size = sizeof(d) };
 	int dfd = recv_fd(sock), fd = ctx_open();
+	uint32_t handle;
 	uint64_t va;
 
 	if (dfd < 0 || fd < 0)
 		return 1;
-	d.fd = dfd;
-	if (xioctl(fd, ACL_VMM_IMPORT_DMABUF, &d))
+	if (acl_vmm_raw_import_dmabuf(fd, dfd, &handle))
 		return 2;
 	close(dfd);
-	va = map_handle(fd, d.handle, 2 * PAGE_2M);
+	va = map_handle(fd, handle, 2 * PAGE_2M);
 	if (!va)
 		return 3;
 	if (!check_pattern((void *)va, 2 * PAGE_2M, 31))
@@ -198,17 +197,24 @@ TEST_F(dmabuf, mmap_bounds)
 
 TEST_F(dmabuf, errors)
 {
-	struct acl_vmm_dmabuf d = { .size = sizeof(d), .handle = 4242 };
+	struct acl_vmm_export_dmabuf e = { .size = sizeof(e), .handle = 4242 };
+	struct acl_vmm_import_dmabuf i = { .size = sizeof(i) };
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	uint32_t h = 0;
 
-	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EXPORT_DMABUF, &d));
-	d.handle = self->handle;
-	d.flags = 1;
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EXPORT_DMABUF, &d));
-	d = (struct acl_vmm_dmabuf){ .size = sizeof(d), .fd = null };
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_IMPORT_DMABUF, &d));
-	d.fd = -1;
-	EXPECT_EQ(-EBADF, xioctl(self->fd, ACL_VMM_IMPORT_DMABUF, &d));
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EXPORT_DMABUF, &e));
+	e.handle = self->handle;
+	e.flags = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EXPORT_DMABUF, &e));
+	e.flags = 0;
+	e.fd = 3;	/* an out member */
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EXPORT_DMABUF, &e));
+	EXPECT_EQ(-EINVAL, acl_vmm_raw_import_dmabuf(self->fd, null, &h));
+	EXPECT_EQ(-EBADF, acl_vmm_raw_import_dmabuf(self->fd, -1, &h));
+	i.fd = null;
+	i.handle = 1;	/* an out member */
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_IMPORT_DMABUF, &i));
+	EXPECT_EQ(0, h);
 	close(null);
 }
 

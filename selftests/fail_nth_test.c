@@ -75,93 +75,56 @@ struct raw {
 
 static int step_raw(struct raw *r, int step)
 {
-	struct acl_vmm_reserve res = { .size = sizeof(res), .length = 8 * PAGE_2M };
-	struct acl_vmm_alloc al = { .size = sizeof(al), .length = 2 * PAGE_2M,
-				    .location = ACL_VMM_LOCATION_DEVICE };
-	struct acl_vmm_map m = { .size = sizeof(m), .length = 2 * PAGE_2M };
-	struct acl_vmm_export ex = { .size = sizeof(ex) };
-	struct acl_vmm_dmabuf db = { .size = sizeof(db) };
-	struct acl_vmm_unmap um = { .size = sizeof(um) };
-	struct acl_vmm_free fr = { .size = sizeof(fr) };
-	struct acl_vmm_release rel = { .size = sizeof(rel) };
-	int ret = 0;
+	uint64_t share;
+	int ret;
 
 	switch (step) {
 	case 0:
 		if (r->fd > 0)
 			close(r->fd);	/* a retry after the attach failed */
-		r->fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+		r->fd = acl_vmm_raw_open("/dev/acl_vmm", NULL);
 		if (r->fd < 0)
-			return -errno;
+			return r->fd;
 		return attach_device(r->fd, 0);
 	case 1:
-		ret = ioctl(r->fd, ACL_VMM_RESERVE, &res);
-		r->va = res.addr;
-		break;
+		return acl_vmm_raw_reserve(r->fd, 8 * PAGE_2M, 0, &r->va);
 	case 2:
-		ret = ioctl(r->fd, ACL_VMM_ALLOC, &al);
-		r->h1 = al.handle;
-		break;
+		return acl_vmm_raw_alloc(r->fd, ACL_VMM_LOCATION_DEVICE, 0,
+					 2 * PAGE_2M, 0, &r->h1);
 	case 3:
-		m.addr = r->va;
-		m.handle = r->h1;
-		ret = ioctl(r->fd, ACL_VMM_MAP, &m);
-		break;
+		return acl_vmm_raw_map(r->fd, r->va, 2 * PAGE_2M, r->h1);
 	case 4:
-		ex.handle = r->h1;
-		ret = ioctl(r->fd, ACL_VMM_EXPORT, &ex);
-		break;
+		return acl_vmm_raw_export(r->fd, r->h1, 0, &share);
 	case 5:
-		db.handle = r->h1;
-		ret = ioctl(r->fd, ACL_VMM_EXPORT_DMABUF, &db);
-		r->dmabuf = db.fd;
-		break;
+		return acl_vmm_raw_export_dmabuf(r->fd, r->h1, &r->dmabuf);
 	case 6:
-		db.fd = r->dmabuf;
-		ret = ioctl(r->fd, ACL_VMM_IMPORT_DMABUF, &db);
-		r->h2 = db.handle;
+		ret = acl_vmm_raw_import_dmabuf(r->fd, r->dmabuf, &r->h2);
 		if (!ret)
 			close(r->dmabuf);
-		break;
+		return ret;
 	case 7:
-		m.addr = r->va + 4 * PAGE_2M;
-		m.handle = r->h2;
-		ret = ioctl(r->fd, ACL_VMM_MAP, &m);
-		break;
+		return acl_vmm_raw_map(r->fd, r->va + 4 * PAGE_2M, 2 * PAGE_2M, r->h2);
 	case 8:
-		r->q = (struct acl_vmm_query){ .size = sizeof(r->q), .addr = r->va + 4 * PAGE_2M };
-		ret = ioctl(r->fd, ACL_VMM_QUERY, &r->q);
-		if (!ret && !(r->q.flags & ACL_VMM_QUERY_MAPPED))
+		ret = acl_vmm_raw_query(r->fd, r->va + 4 * PAGE_2M, 0, &r->q);
+		if (!ret && !(r->q.result & ACL_VMM_QUERY_MAPPED))
 			return -EBADE;
-		break;
+		return ret;
 	case 9:
-		um.addr = r->va;
-		ret = ioctl(r->fd, ACL_VMM_UNMAP, &um);
-		break;
+		return acl_vmm_raw_unmap(r->fd, r->va);
 	case 10:
-		fr.handle = r->h1;
-		ret = ioctl(r->fd, ACL_VMM_FREE, &fr);
-		break;
+		return acl_vmm_raw_destroy(r->fd, r->h1);
 	case 11:
-		rel.addr = r->va;
-		ret = ioctl(r->fd, ACL_VMM_RELEASE, &rel);
-		return ret ? (errno == EBUSY ? 0 : -errno) : -EBADE;	/* still mapped */
+		ret = acl_vmm_raw_release(r->fd, r->va);
+		return ret ? (ret == -EBUSY ? 0 : ret) : -EBADE;	/* still mapped */
 	case 12:
-		um.addr = r->va + 4 * PAGE_2M;
-		ret = ioctl(r->fd, ACL_VMM_UNMAP, &um);
-		break;
+		return acl_vmm_raw_unmap(r->fd, r->va + 4 * PAGE_2M);
 	case 13:
-		fr.handle = r->h2;
-		ret = ioctl(r->fd, ACL_VMM_FREE, &fr);
-		break;
+		return acl_vmm_raw_destroy(r->fd, r->h2);
 	case 14:
-		rel.addr = r->va;
-		ret = ioctl(r->fd, ACL_VMM_RELEASE, &rel);
-		break;
+		return acl_vmm_raw_release(r->fd, r->va);
 	default:
 		return 1;	/* the end */
 	}
-	return ret ? -errno : 0;
 }
 
 /*
@@ -266,69 +229,44 @@ struct raw_stream {
 
 static int step_stream(struct raw_stream *r, int step)
 {
-	struct acl_vmm_stream_create sc = { .size = sizeof(sc) };
-	struct acl_vmm_stream_destroy sd = { .size = sizeof(sd), .stream = r->stream };
-	struct acl_vmm_copy cp = { .size = sizeof(cp), .stream = r->stream,
-				   .dst = (uintptr_t)r->buf, .src = (uintptr_t)r->buf + 32,
-				   .length = 32 };
-	struct acl_vmm_memset ms = { .size = sizeof(ms), .stream = r->stream,
-				     .flags = ACL_VMM_WORK_SYNC, .dst = (uintptr_t)r->buf,
-				     .length = 16, .value = 1 };
-	struct acl_vmm_event_create ec = { .size = sizeof(ec) };
-	struct acl_vmm_event_record er = { .size = sizeof(er), .event = r->event,
-					   .stream = r->stream };
-	struct acl_vmm_event_id ei = { .size = sizeof(ei), .event = r->event };
-	struct acl_vmm_sync sy = { .size = sizeof(sy), .id = r->stream };
-	int ret = 0;
+	struct acl_vmm_fault fault = { 0 };
+	int ret;
 
 	switch (step) {
 	case 0:
 		if (r->fd > 0)
 			close(r->fd);
-		r->fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
+		r->fd = acl_vmm_raw_open("/dev/acl_vmm", NULL);
 		if (r->fd < 0)
-			return -errno;
+			return r->fd;
 		return attach_device(r->fd, 0);
 	case 1:
-		ret = ioctl(r->fd, ACL_VMM_STREAM_CREATE, &sc);
-		r->stream = sc.stream;
-		break;
+		return acl_vmm_raw_stream_create(r->fd, 0, &r->stream);
 	case 2:
-		ret = ioctl(r->fd, ACL_VMM_COPY, &cp);
-		break;
+		return acl_vmm_raw_copy(r->fd, r->stream, (uintptr_t)r->buf,
+					(uintptr_t)r->buf + 32, 32, 0, NULL);
 	case 3:
-		ret = ioctl(r->fd, ACL_VMM_MEMSET, &ms);
-		if (!ret && ms.error)
-			return ms.error;
-		break;
+		ret = acl_vmm_raw_memset(r->fd, r->stream, (uintptr_t)r->buf, 1, 16,
+					 ACL_VMM_WORK_SYNC, &fault);
+		return ret ? ret : fault.error;
 	case 4:
-		ret = ioctl(r->fd, ACL_VMM_EVENT_CREATE, &ec);
-		r->event = ec.event;
-		break;
+		return acl_vmm_raw_event_create(r->fd, &r->event);
 	case 5:
-		ret = ioctl(r->fd, ACL_VMM_EVENT_RECORD, &er);
-		break;
+		return acl_vmm_raw_event_record(r->fd, r->event, r->stream);
 	case 6:
-		ret = ioctl(r->fd, ACL_VMM_EVENT_WAIT, &er);
-		break;
+		return acl_vmm_raw_event_wait(r->fd, r->stream, r->event);
 	case 7:
-		ret = ioctl(r->fd, ACL_VMM_STREAM_SYNC, &sy);
-		if (!ret && sy.error)
-			return sy.error;
-		break;
+		ret = acl_vmm_raw_stream_sync(r->fd, r->stream, &fault);
+		return ret ? ret : fault.error;
 	case 8:
-		ret = ioctl(r->fd, ACL_VMM_EVENT_SYNC, &ei);
-		break;
+		return acl_vmm_raw_event_sync(r->fd, r->event);
 	case 9:
-		ret = ioctl(r->fd, ACL_VMM_EVENT_DESTROY, &ei);
-		break;
+		return acl_vmm_raw_destroy(r->fd, r->event);
 	case 10:
-		ret = ioctl(r->fd, ACL_VMM_STREAM_DESTROY, &sd);
-		break;
+		return acl_vmm_raw_destroy(r->fd, r->stream);
 	default:
 		return 1;
 	}
-	return ret ? -errno : 0;
 }
 
 static int stream_step(void *state, int i)

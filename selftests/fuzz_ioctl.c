@@ -179,7 +179,7 @@ static void one_op(void)
 		struct acl_vmm_reserve res;
 		struct acl_vmm_release rel;
 		struct acl_vmm_alloc al;
-		struct acl_vmm_free fr;
+		struct acl_vmm_destroy ds;
 		struct acl_vmm_map map;
 		struct acl_vmm_unmap um;
 		struct acl_vmm_query q;
@@ -187,15 +187,17 @@ static void one_op(void)
 		struct acl_vmm_export ex;
 		struct acl_vmm_set_pids sp;
 		struct acl_vmm_import im;
-		struct acl_vmm_dmabuf db;
+		struct acl_vmm_export_dmabuf ed;
+		struct acl_vmm_import_dmabuf idb;
 		struct acl_vmm_stream_create sc;
-		struct acl_vmm_stream_destroy sd;
-		struct acl_vmm_sync sy;
+		struct acl_vmm_stream_sync ss;
+		struct acl_vmm_device_sync dsy;
 		struct acl_vmm_copy cp;
 		struct acl_vmm_memset ms;
 		struct acl_vmm_event_create ec;
-		struct acl_vmm_event_id ei;
+		struct acl_vmm_event_sync es;
 		struct acl_vmm_event_record er;
+		struct acl_vmm_event_wait ew;
 		struct acl_vmm_event_query eq;
 		char raw[128];
 	} u;
@@ -240,9 +242,10 @@ static void one_op(void)
 			atomic_store(&pool.handle[pick(POOL)], u.al.handle);
 		break;
 	case 4:
-		u.fr.handle = any_handle();
-		u.fr.size = any_size(sizeof(u.fr));
-		req = ACL_VMM_FREE;
+		/* Mostly handles; any id of the one table now and then. */
+		u.ds.id = pick(4) ? any_handle() : pick(2) ? any_event() : (uint32_t)rnd();
+		u.ds.size = any_size(sizeof(u.ds));
+		req = ACL_VMM_DESTROY;
 		break;
 	case 5:
 	case 6:
@@ -296,20 +299,20 @@ static void one_op(void)
 			atomic_store(&pool.handle[pick(POOL)], u.im.handle);
 		break;
 	case 13:
-		u.db.handle = any_handle();
-		u.db.size = any_size(sizeof(u.db));
-		if (!ioctl(ctx_fd, ACL_VMM_EXPORT_DMABUF, &u.db)) {
-			int old = atomic_exchange(&pool.dmabuf[pick(POOL)], u.db.fd);
+		u.ed.handle = any_handle();
+		u.ed.size = any_size(sizeof(u.ed));
+		if (!ioctl(ctx_fd, ACL_VMM_EXPORT_DMABUF, &u.ed)) {
+			int old = atomic_exchange(&pool.dmabuf[pick(POOL)], u.ed.fd);
 
 			if (old > 2)
 				close(old);
 		}
 		break;
 	case 14:
-		u.db.fd = pick(4) ? atomic_load(&pool.dmabuf[pick(POOL)]) : (int)pick(64);
-		u.db.size = any_size(sizeof(u.db));
-		if (!ioctl(ctx_fd, ACL_VMM_IMPORT_DMABUF, &u.db))
-			atomic_store(&pool.handle[pick(POOL)], u.db.handle);
+		u.idb.fd = pick(4) ? atomic_load(&pool.dmabuf[pick(POOL)]) : (int)pick(64);
+		u.idb.size = any_size(sizeof(u.idb));
+		if (!ioctl(ctx_fd, ACL_VMM_IMPORT_DMABUF, &u.idb))
+			atomic_store(&pool.handle[pick(POOL)], u.idb.handle);
 		break;
 	case 15:
 		touch();
@@ -361,7 +364,6 @@ static void one_op(void)
 		break;
 	case 21:
 		u.sc.device = (uint32_t)pick(3);
-		u.sc.priority = (uint32_t)pick(9);
 		u.sc.size = any_size(sizeof(u.sc));
 		if (!ioctl(ctx_fd, ACL_VMM_STREAM_CREATE, &u.sc))
 			atomic_store(&pool.stream[pick(POOL)], u.sc.stream);
@@ -369,9 +371,9 @@ static void one_op(void)
 	case 22:
 		if (pick(8))
 			break;
-		u.sd.stream = any_stream();
-		u.sd.size = any_size(sizeof(u.sd));
-		req = ACL_VMM_STREAM_DESTROY;
+		u.ds.id = any_stream();
+		u.ds.size = any_size(sizeof(u.ds));
+		req = ACL_VMM_DESTROY;
 		break;
 	case 23:
 	case 24:
@@ -387,7 +389,6 @@ static void one_op(void)
 			/* The same head as a copy; length and value overlap src. */
 			u.ms.length = len;
 			u.ms.value = (uint32_t)pick(300);
-			u.ms.__reserved = 0;
 			u.ms.size = any_size(sizeof(u.ms));
 			req = ACL_VMM_MEMSET;
 		} else {
@@ -401,26 +402,46 @@ static void one_op(void)
 			atomic_store(&pool.event[pick(POOL)], u.ec.event);
 		break;
 	case 26:
-		u.er.event = any_event();
-		u.er.stream = any_stream();
-		u.er.size = any_size(sizeof(u.er));
-		req = pick(2) ? ACL_VMM_EVENT_RECORD : ACL_VMM_EVENT_WAIT;
+		if (pick(2)) {
+			u.er.event = any_event();
+			u.er.stream = any_stream();
+			u.er.size = any_size(sizeof(u.er));
+			req = ACL_VMM_EVENT_RECORD;
+		} else {
+			u.ew.stream = any_stream();
+			u.ew.event = any_event();
+			u.ew.size = any_size(sizeof(u.ew));
+			req = ACL_VMM_EVENT_WAIT;
+		}
 		break;
 	case 27:
-		u.ei.event = any_event();
-		u.ei.size = any_size(sizeof(u.ei));
 		switch (pick(3)) {
-		case 0: req = ACL_VMM_EVENT_DESTROY; break;
-		case 1: req = ACL_VMM_EVENT_SYNC; break;
+		case 0:
+			u.ds.id = any_event();
+			u.ds.size = any_size(sizeof(u.ds));
+			req = ACL_VMM_DESTROY;
+			break;
+		case 1:
+			u.es.event = any_event();
+			u.es.size = any_size(sizeof(u.es));
+			req = ACL_VMM_EVENT_SYNC;
+			break;
 		default:
+			u.eq.event = any_event();
 			u.eq.size = any_size(sizeof(u.eq));
 			req = ACL_VMM_EVENT_QUERY;
 		}
 		break;
 	case 28:
-		u.sy.id = pick(2) ? any_stream() : (uint32_t)pick(3);
-		u.sy.size = any_size(sizeof(u.sy));
-		req = pick(2) ? ACL_VMM_STREAM_SYNC : ACL_VMM_DEVICE_SYNC;
+		if (pick(2)) {
+			u.ss.stream = any_stream();
+			u.ss.size = any_size(sizeof(u.ss));
+			req = ACL_VMM_STREAM_SYNC;
+		} else {
+			u.dsy.device = (uint32_t)pick(3);
+			u.dsy.size = any_size(sizeof(u.dsy));
+			req = ACL_VMM_DEVICE_SYNC;
+		}
 		break;
 	case 20:
 		u.di.device = (uint32_t)pick(4);

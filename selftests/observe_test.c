@@ -68,7 +68,7 @@ static char *read_text(const char *path)
  */
 TEST_F(obs, dynamic_debug_logs_failed_ioctls)
 {
-	struct acl_vmm_free fr = { .size = sizeof(fr), .handle = 0xdead };
+	struct acl_vmm_destroy fr = { .size = sizeof(fr), .id = 0xdead };
 	char grep[128];
 	int fd, on, off;
 
@@ -77,14 +77,14 @@ TEST_F(obs, dynamic_debug_logs_failed_ioctls)
 	ASSERT_NE(NULL, run("grep -q '\\[acl_vmm\\]' " DYNDBG));
 	fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	snprintf(grep, sizeof(grep), "dmesg | grep -c '\\[%d\\]: FREE: -2$'", getpid());
+	snprintf(grep, sizeof(grep), "dmesg | grep -c '\\[%d\\]: DESTROY: -2$'", getpid());
 	ASSERT_NE(NULL, run("echo 'module acl_vmm +p' > " DYNDBG));
-	EXPECT_EQ(-1, ioctl(fd, ACL_VMM_FREE, &fr));
+	EXPECT_EQ(-1, ioctl(fd, ACL_VMM_DESTROY, &fr));
 	EXPECT_EQ(ENOENT, errno);
 	on = atoi(run("%s || true", grep) ?: "-1");
 	ASSERT_NE(NULL, run("echo 'module acl_vmm -p' > " DYNDBG));
 	EXPECT_EQ(1, on);
-	EXPECT_EQ(-1, ioctl(fd, ACL_VMM_FREE, &fr));
+	EXPECT_EQ(-1, ioctl(fd, ACL_VMM_DESTROY, &fr));
 	off = atoi(run("%s || true", grep) ?: "-1");
 	EXPECT_EQ(on, off);
 	close(fd);
@@ -139,7 +139,7 @@ TEST_F(obs, debugfs_contexts_and_maps)
 	EXPECT_NE(NULL, strstr(s, "mapped=1"));
 }
 
-/* Streams show in the context's maps: device, priority, work done, failure kept. */
+/* Streams show in the context's maps: device, work done, failure kept. */
 TEST_F(obs, debugfs_streams)
 {
 	char host[64] = { 0 }, *s;
@@ -162,7 +162,7 @@ TEST_F(obs, debugfs_streams)
 		usleep(10000);
 	}
 	ASSERT_NE(NULL, s);
-	EXPECT_NE(NULL, strstr(s, "device=0 priority=3 queued=0 submitted=3 ended=3 error=-14")) {
+	EXPECT_NE(NULL, strstr(s, "device=0 queued=0 submitted=3 ended=3 error=-14")) {
 		TH_LOG("streams in maps:\n%s", s);
 	}
 	EXPECT_ACL(ACL_ERROR_RT_DEVICE_MEM_ERROR, aclrtSynchronizeStream(st));

@@ -72,11 +72,11 @@ static int release(int fd, uint64_t addr)
 	return xioctl(fd, ACL_VMM_RELEASE, &r);
 }
 
-static int free_handle(int fd, uint32_t handle)
+static int destroy(int fd, uint32_t id)
 {
-	struct acl_vmm_free f = { .size = sizeof(f), .handle = handle };
+	struct acl_vmm_destroy d = { .size = sizeof(d), .id = id };
 
-	return xioctl(fd, ACL_VMM_FREE, &f);
+	return xioctl(fd, ACL_VMM_DESTROY, &d);
 }
 
 TEST_F(uapi, unknown_commands)
@@ -139,11 +139,11 @@ TEST_F(uapi, flags_and_reserved_fields)
 	struct acl_vmm_release rel = { .size = sizeof(rel), .flags = 1 };
 	struct acl_vmm_alloc a = { .size = sizeof(a), .length = PAGE_2M,
 				   .location = ACL_VMM_LOCATION_DEVICE, .flags = 2 };
-	struct acl_vmm_free f = { .size = sizeof(f), .handle = 1, .__reserved = 1 };
+	struct acl_vmm_destroy f = { .size = sizeof(f), .id = 1, .__reserved = 1 };
 	struct acl_vmm_map m = { .size = sizeof(m), .length = PAGE_2M, .handle = 1,
 				 .__reserved = 1 };
 	struct acl_vmm_unmap u = { .size = sizeof(u), .flags = 1 };
-	struct acl_vmm_query q = { .size = sizeof(q), .flags = ACL_VMM_QUERY_MAPPED };
+	struct acl_vmm_query q = { .size = sizeof(q), .flags = 1 << 1 };
 	struct acl_vmm_reset reset = { .size = sizeof(reset), .flags = 1 };
 
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_GET_INFO, &info));
@@ -151,13 +151,20 @@ TEST_F(uapi, flags_and_reserved_fields)
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_RESERVE, &r));
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_RELEASE, &rel));
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_ALLOC, &a));
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_FREE, &f));
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_DESTROY, &f));
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MAP, &m));
 	m.__reserved = 0;
 	m.offset = PAGE_2M;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MAP, &m));
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_UNMAP, &u));
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	/* An out member must come in zeroed. */
+	q.flags = 0;
+	q.result = ACL_VMM_QUERY_MAPPED;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_QUERY, &q));
+	a.flags = 0;
+	a.handle = 7;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_ALLOC, &a));
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_RESET, &reset));
 	/* Nothing was allocated by any of them. */
 	EXPECT_EQ(self->used0, device_used_raw(0));
@@ -197,7 +204,7 @@ TEST_F(uapi, bad_values)
 	EXPECT_EQ(-EINVAL, map(self->fd, va, ~0ULL - va + 1 + PAGE_2M, 1));
 	EXPECT_EQ(-ENOENT, map(self->fd, va, PAGE_2M, 0));
 	EXPECT_EQ(-ENOENT, map(self->fd, va, PAGE_2M, 0xffffffff));
-	EXPECT_EQ(-ENOENT, free_handle(self->fd, 0));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, 0));
 	EXPECT_EQ(0, release(self->fd, va));
 }
 
@@ -297,7 +304,7 @@ TEST_F(uapi, reservation_not_split)
 	EXPECT_EQ(3, *(volatile char *)(va + PAGE_2M - 1));
 	EXPECT_EQ(0, unmap(self->fd, va));
 	EXPECT_EQ(0, release(self->fd, va));
-	EXPECT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(0, destroy(self->fd, h));
 }
 
 /* The process may unmap a whole reservation: that tears it down. */
@@ -309,13 +316,13 @@ TEST_F(uapi, munmap_whole_reservation)
 	ASSERT_EQ(0, map(self->fd, va, 2 * PAGE_2M, h));
 	ASSERT_EQ(0, map(self->fd, va + 2 * PAGE_2M, 2 * PAGE_2M, h));
 	memset((void *)va, 1, 4 * PAGE_2M);
-	ASSERT_EQ(0, free_handle(self->fd, h));
+	ASSERT_EQ(0, destroy(self->fd, h));
 	EXPECT_EQ(0, munmap((void *)va, 4 * PAGE_2M));
 	/* The mappings went, so did the freed handle's memory. */
 	EXPECT_EQ(self->used0, device_used_raw(0));
 	EXPECT_EQ(-ENOENT, release(self->fd, va));
 	EXPECT_EQ(-ENOENT, unmap(self->fd, va));
-	EXPECT_EQ(-ENOENT, free_handle(self->fd, h));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, h));
 }
 
 /*
@@ -341,7 +348,7 @@ TEST_F(uapi, map_fixed_over_reservation)
 	EXPECT_EQ(-ENOENT, release(self->fd, va));
 	EXPECT_EQ(-ENOENT, unmap(self->fd, va));
 	/* The handle is unmapped and can be freed. */
-	EXPECT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(0, destroy(self->fd, h));
 	EXPECT_EQ(self->used0, device_used_raw(0));
 	munmap(p, 2 * PAGE_2M);
 }
@@ -359,7 +366,7 @@ TEST_F(uapi, madvise_dontneed)
 	EXPECT_EQ(0, madvise((void *)va, 4096, MADV_DONTNEED));
 	EXPECT_EQ(9, *(volatile char *)(va + PAGE_2M - 1));
 	EXPECT_EQ(0, unmap(self->fd, va));
-	EXPECT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(0, destroy(self->fd, h));
 }
 
 /*
@@ -395,7 +402,7 @@ TEST_F(uapi, dofork_copy_owns_nothing)
 	EXPECT_EQ(6, *(volatile char *)va);
 	EXPECT_EQ(0, unmap(self->fd, va));
 	EXPECT_EQ(0, release(self->fd, va));
-	EXPECT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(0, destroy(self->fd, h));
 	ASSERT_EQ(1, write(to_child[1], "b", 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status)) {
@@ -419,13 +426,13 @@ TEST_F(uapi, handles_per_file)
 	va2 = reserve(fd2, PAGE_2M);
 	ASSERT_NE(0, va2);
 	EXPECT_EQ(-ENOENT, map(fd2, va2, PAGE_2M, h));
-	EXPECT_EQ(-ENOENT, free_handle(fd2, h));
+	EXPECT_EQ(-ENOENT, destroy(fd2, h));
 	/* Nor are the other file's reservations this one's. */
 	EXPECT_EQ(-ENXIO, map(self->fd, va2, PAGE_2M, h));
 	EXPECT_EQ(-ENOENT, release(self->fd, va2));
 	EXPECT_EQ(0, release(fd2, va2));
 	close(fd2);
-	EXPECT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(0, destroy(self->fd, h));
 }
 
 /* Closing the file leaves reservations mapped, like any mmap(); exit frees them. */
@@ -464,13 +471,13 @@ TEST_F(uapi, query)
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_QUERY, &q));
 	EXPECT_EQ(va, q.res_start);
 	EXPECT_EQ(4 * PAGE_2M, q.res_length);
-	EXPECT_TRUE(q.flags & ACL_VMM_QUERY_MAPPED);
+	EXPECT_TRUE(q.result & ACL_VMM_QUERY_MAPPED);
 	EXPECT_EQ(va + PAGE_2M, q.map_start);
 	EXPECT_EQ(h, q.handle);
 	EXPECT_EQ(0, q.device);
 	q = (struct acl_vmm_query){ .size = sizeof(q), .addr = va };
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_QUERY, &q));
-	EXPECT_FALSE(q.flags & ACL_VMM_QUERY_MAPPED);
+	EXPECT_FALSE(q.result & ACL_VMM_QUERY_MAPPED);
 	q = (struct acl_vmm_query){ .size = sizeof(q), .addr = va + PAGE_2M,
 				    .flags = ACL_VMM_QUERY_RANGE, .length = PAGE_2M + 1 };
 	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_QUERY, &q));
@@ -479,7 +486,7 @@ TEST_F(uapi, query)
 	q = (struct acl_vmm_query){ .size = sizeof(q), .addr = 4096 };
 	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_QUERY, &q));
 	EXPECT_EQ(0, unmap(self->fd, va + PAGE_2M));
-	EXPECT_EQ(0, free_handle(self->fd, h));
+	EXPECT_EQ(0, destroy(self->fd, h));
 }
 
 static uint32_t stream_create(int fd, uint32_t device)
@@ -493,27 +500,25 @@ static uint32_t stream_create(int fd, uint32_t device)
 TEST_F(uapi, stream_abi)
 {
 	struct acl_vmm_stream_create sc = { .size = sizeof(sc) };
-	struct acl_vmm_stream_destroy sd = { .size = sizeof(sd) };
-	struct acl_vmm_sync sy = { .size = sizeof(sy) };
+	struct acl_vmm_stream_sync sy = { .size = sizeof(sy) };
+	struct acl_vmm_device_sync dy = { .size = sizeof(dy) };
 	struct acl_vmm_copy cp = { .size = sizeof(cp) };
 	struct acl_vmm_memset ms = { .size = sizeof(ms) };
 	struct acl_vmm_event_create ec = { .size = sizeof(ec) };
-	struct acl_vmm_event_id ei = { .size = sizeof(ei) };
+	struct acl_vmm_event_sync es = { .size = sizeof(es) };
 	struct acl_vmm_event_record er = { .size = sizeof(er) };
+	struct acl_vmm_event_wait ew = { .size = sizeof(ew) };
 	struct acl_vmm_event_query eq = { .size = sizeof(eq) };
 	char buf[64] = { 0 };
 	uint32_t s;
 	int fd2;
 
-	sc.priority = ACL_VMM_STREAM_PRIORITY_MAX + 1;
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
-	sc.priority = 0;
 	sc.flags = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
 	sc.flags = 0;
-	sc.__reserved = 1;
+	sc.stream = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
-	sc.__reserved = 0;
+	sc.stream = 0;
 	sc.device = 2;
 	EXPECT_EQ(-ENODEV, xioctl(self->fd, ACL_VMM_STREAM_CREATE, &sc));
 	/* A context that did not attach the device may not run work on it. */
@@ -532,9 +537,12 @@ TEST_F(uapi, stream_abi)
 	cp.flags = 2;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));
 	cp.flags = 0;
-	cp.error = 1;
+	cp.fault.error = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));
-	cp.error = 0;
+	cp.fault.error = 0;
+	cp.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));
+	cp.__reserved = 0;
 	cp.src = ~0ULL - 4;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_COPY, &cp));	/* wraps */
 	cp.src = 0xffff888000000000ULL;					/* kernel */
@@ -546,14 +554,14 @@ TEST_F(uapi, stream_abi)
 	memset(buf + 32, 'x', 16);
 	cp.flags = ACL_VMM_WORK_SYNC;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_COPY, &cp));
-	EXPECT_EQ(0, cp.error);
+	EXPECT_EQ(0, cp.fault.error);
 	EXPECT_EQ(0, memcmp(buf, buf + 32, 16));
 	/* A synchronous copy from nowhere reports its own fault. */
-	cp.error = 0;
 	cp.src = 4096;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_COPY, &cp));
-	EXPECT_EQ(-EFAULT, cp.error);
-	EXPECT_EQ(4096, cp.fault_addr);
+	EXPECT_EQ(-EFAULT, cp.fault.error);
+	EXPECT_EQ(4096, cp.fault.addr);
+	EXPECT_EQ(ACL_VMM_CMD_COPY, cp.fault.cmd);
 
 	ms.stream = s;
 	ms.dst = (uintptr_t)buf;
@@ -561,35 +569,36 @@ TEST_F(uapi, stream_abi)
 	ms.value = 256;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MEMSET, &ms));
 	ms.value = 0x7f;
-	ms.__reserved = 1;
+	ms.fault.addr = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_MEMSET, &ms));
-	ms.__reserved = 0;
+	ms.fault.addr = 0;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_MEMSET, &ms));
 
-	sy.id = s;
-	sy.fault_cmd = 1;
+	sy.stream = s;
+	sy.fault.cmd = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
-	sy.fault_cmd = 0;
+	sy.fault.cmd = 0;
+	sy.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
+	sy.__reserved = 0;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
-	EXPECT_EQ(0, sy.error);
+	EXPECT_EQ(0, sy.fault.error);
 	EXPECT_EQ(0x7f, buf[7]);
 	/* An asynchronous fault is kept for the next synchronize, once. */
 	cp.flags = 0;
-	cp.error = 0;
-	cp.fault_addr = 0;
+	cp.fault = (struct acl_vmm_fault){ 0 };
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_COPY, &cp));
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
-	EXPECT_EQ(-EFAULT, sy.error);
-	EXPECT_EQ(4096, sy.fault_addr);
-	EXPECT_EQ(ACL_VMM_CMD_COPY, sy.fault_cmd);
-	memset(&sy, 0, sizeof(sy));
-	sy.size = sizeof(sy);
-	sy.id = 0;
-	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_DEVICE_SYNC, &sy));
-	EXPECT_EQ(0, sy.error);
-	sy.id = 9;
-	EXPECT_EQ(-ENODEV, xioctl(self->fd, ACL_VMM_DEVICE_SYNC, &sy));
-	sy.id = s + 1000;
+	EXPECT_EQ(-EFAULT, sy.fault.error);
+	EXPECT_EQ(4096, sy.fault.addr);
+	EXPECT_EQ(ACL_VMM_CMD_COPY, sy.fault.cmd);
+	dy.device = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_DEVICE_SYNC, &dy));
+	EXPECT_EQ(0, dy.fault.error);
+	dy.device = 9;
+	EXPECT_EQ(-ENODEV, xioctl(self->fd, ACL_VMM_DEVICE_SYNC, &dy));
+	sy.fault = (struct acl_vmm_fault){ 0 };
+	sy.stream = s + 1000;
 	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
 
 	ec.event = 5;
@@ -599,40 +608,120 @@ TEST_F(uapi, stream_abi)
 	eq.event = ec.event;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
 	EXPECT_EQ(ACL_VMM_EVENT_NONE, eq.status);
-	er.event = ec.event;
-	er.stream = s;
+	ew.event = ec.event;
+	ew.stream = s;
 	/* Never recorded: a wait is nothing to queue. */
-	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_WAIT, &er));
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_WAIT, &ew));
+	ew.flags = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_WAIT, &ew));
+	er.event = ec.event;
 	er.flags = 1;
+	er.stream = s;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
 	er.flags = 0;
 	er.stream = 0;
 	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
+	/* Ids are one table's: a stream is not an event, nor the reverse. */
+	er.stream = ec.event;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
 	er.stream = s;
+	er.event = s;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
+	er.event = ec.event;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
-	ei.event = ec.event;
-	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &ei));
+	es.event = ec.event;
+	es.__reserved = 1;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &es));
+	es.__reserved = 0;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &es));
 	eq.status = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
 	eq.status = 0;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
 	EXPECT_EQ(ACL_VMM_EVENT_COMPLETE, eq.status);
 	EXPECT_NE(0, eq.timestamp_ns);
-	ei.__reserved = 1;
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_DESTROY, &ei));
-	ei.__reserved = 0;
-	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_DESTROY, &ei));
-	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_DESTROY, &ei));
+	EXPECT_EQ(0, destroy(self->fd, ec.event));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, ec.event));
 	eq.status = 0;
 	eq.timestamp_ns = 0;
 	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));
 
-	sd.stream = s;
-	sd.__reserved = 1;
-	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_DESTROY, &sd));
-	sd.__reserved = 0;
-	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_STREAM_DESTROY, &sd));
-	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_STREAM_DESTROY, &sd));
+	EXPECT_EQ(0, destroy(self->fd, s));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, s));
+	cp.stream = s;
+	EXPECT_EQ(-ENOENT, xioctl(self->fd, ACL_VMM_COPY, &cp));
+}
+
+/*
+ * One object table: handles, streams and events share its ids, and one
+ * command destroys any of them; a handle destroyed while mapped keeps its
+ * id (-EALREADY) until its last unmap.
+ */
+TEST_F(uapi, objects_one_table)
+{
+	struct acl_vmm_event_create ec = { .size = sizeof(ec) };
+	uint64_t va = reserve(self->fd, PAGE_2M);
+	uint32_t h = alloc(self->fd, PAGE_2M);
+	uint32_t s = stream_create(self->fd, 0);
+
+	ASSERT_NE(0, h);
+	ASSERT_NE(0, s);
+	ASSERT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_CREATE, &ec));
+	EXPECT_NE(h, s);
+	EXPECT_NE(s, ec.event);
+	EXPECT_NE(h, ec.event);
+	/* A stream or an event is not a handle. */
+	EXPECT_EQ(-ENOENT, map(self->fd, va, PAGE_2M, s));
+	EXPECT_EQ(-ENOENT, map(self->fd, va, PAGE_2M, ec.event));
+	ASSERT_EQ(0, map(self->fd, va, PAGE_2M, h));
+	EXPECT_EQ(0, destroy(self->fd, h));
+	EXPECT_EQ(-EALREADY, destroy(self->fd, h));
+	EXPECT_EQ(0, unmap(self->fd, va));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, h));
+	EXPECT_EQ(0, destroy(self->fd, ec.event));
+	EXPECT_EQ(0, destroy(self->fd, s));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, 0));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, 0x7fffffff));
+	EXPECT_EQ(0, release(self->fd, va));
+}
+
+/*
+ * An object exists only once its maker has replied: a reply that cannot
+ * reach the caller (a read-only struct) leaves no object, no id and no
+ * memory behind.
+ */
+TEST_F(uapi, object_not_made_when_reply_fails)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct acl_vmm_alloc *a;
+	struct acl_vmm_stream_create *sc;
+	struct acl_vmm_event_create *ec;
+	uint32_t next;
+	void *ro;
+
+	ro = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	a = ro;
+	*a = (struct acl_vmm_alloc){ .size = sizeof(*a), .length = PAGE_2M,
+				     .location = ACL_VMM_LOCATION_DEVICE };
+	sc = (void *)((char *)ro + 256);
+	*sc = (struct acl_vmm_stream_create){ .size = sizeof(*sc) };
+	ec = (void *)((char *)ro + 512);
+	*ec = (struct acl_vmm_event_create){ .size = sizeof(*ec) };
+	ASSERT_EQ(0, mprotect(ro, page, PROT_READ));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_ALLOC, a));
+	EXPECT_EQ(self->used0, device_used_raw(0));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_STREAM_CREATE, sc));
+	EXPECT_EQ(-EFAULT, xioctl(self->fd, ACL_VMM_EVENT_CREATE, ec));
+	/* The ids they had reserved are free again: the next object gets one. */
+	next = alloc(self->fd, PAGE_2M);
+	ASSERT_NE(0, next);
+	EXPECT_EQ(1, next);
+	EXPECT_EQ(0, destroy(self->fd, next));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, 2));
+	EXPECT_EQ(-ENOENT, destroy(self->fd, 3));
+	munmap(ro, page);
 }
 
 /* A context holds a bounded number of streams. */

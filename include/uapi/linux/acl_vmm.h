@@ -40,15 +40,21 @@
 #define ACL_VMM_HUGE1G_PAGE_SIZE _BITULL(30)
 /* The most devices the module has (its num_devices parameter). */
 #define ACL_VMM_MAX_DEVICES 64
+/* The device index of host memory, where one is reported. */
+#define ACL_VMM_DEVICE_HOST 0xffffffffU
 
+/*
+ * The commands. The list is append-only: a command keeps its number, its
+ * struct and its meaning once released (Documentation/uapi.rst).
+ */
 enum {
 	ACL_VMM_CMD_BASE = 0x80,
 	ACL_VMM_CMD_GET_INFO = ACL_VMM_CMD_BASE,
 	ACL_VMM_CMD_DEVICE_INFO,
+	ACL_VMM_CMD_DESTROY,
 	ACL_VMM_CMD_RESERVE,
 	ACL_VMM_CMD_RELEASE,
 	ACL_VMM_CMD_ALLOC,
-	ACL_VMM_CMD_FREE,
 	ACL_VMM_CMD_MAP,
 	ACL_VMM_CMD_UNMAP,
 	ACL_VMM_CMD_QUERY,
@@ -61,13 +67,11 @@ enum {
 	ACL_VMM_CMD_EXPORT_DMABUF,
 	ACL_VMM_CMD_IMPORT_DMABUF,
 	ACL_VMM_CMD_STREAM_CREATE,
-	ACL_VMM_CMD_STREAM_DESTROY,
 	ACL_VMM_CMD_STREAM_SYNC,
 	ACL_VMM_CMD_DEVICE_SYNC,
 	ACL_VMM_CMD_COPY,
 	ACL_VMM_CMD_MEMSET,
 	ACL_VMM_CMD_EVENT_CREATE,
-	ACL_VMM_CMD_EVENT_DESTROY,
 	ACL_VMM_CMD_EVENT_RECORD,
 	ACL_VMM_CMD_EVENT_WAIT,
 	ACL_VMM_CMD_EVENT_SYNC,
@@ -108,12 +112,16 @@ struct acl_vmm_info {
 };
 
 /*
- * The ABI's version: commands, struct members and capability bits are
- * only ever appended; the version changes only if an existing command's
- * meaning does, which has not happened (Documentation/uapi.rst).
+ * The ABI's version. From version 2 on, commands, struct members and
+ * capability bits are only ever appended, and each new feature group
+ * comes with a capability bit of its own; the version changes only if an
+ * existing command's meaning does (Documentation/uapi.rst). Version 1 had
+ * per-type destroy commands and shared structs between commands.
  */
-#define ACL_VMM_ABI_VERSION 1
-/* Reservations, physical memory, mappings, queries, reset, device nodes. */
+#define ACL_VMM_ABI_VERSION 2
+/* Reservations, physical memory, mappings, queries, reset, device nodes,
+ * ACL_VMM_DESTROY.
+ */
 #define ACL_VMM_CAP_CORE _BITULL(0)
 /* Shareable handles: export, whitelist, import, bare tgid. */
 #define ACL_VMM_CAP_SHARE _BITULL(1)
@@ -145,6 +153,42 @@ struct acl_vmm_device_info {
 };
 
 #define ACL_VMM_DEVICE_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_DEVICE_INFO)
+
+/*
+ * Objects: physical memory handles, streams and events are objects of
+ * the context, named by ids from one table: an id names one object of one
+ * type, is never 0 and is at most 0x7fffffff. An id becomes usable only
+ * once the command that made the object has returned successfully; when
+ * that command fails (its reply could not be copied back, say) the object
+ * never existed. Every object goes with ACL_VMM_DESTROY, and all of them
+ * with the file.
+ */
+
+/**
+ * struct acl_vmm_destroy - ioctl(ACL_VMM_DESTROY)
+ * @size: sizeof(struct acl_vmm_destroy)
+ * @flags: must be 0
+ * @id: the object: a handle, a stream or an event
+ * @__reserved: must be 0
+ *
+ * Destroys the object; a live object's destroy always succeeds. A handle
+ * still mapped stays, its id too, until its last unmap; its memory stays
+ * while anything refers to it (a share's importers, a dma-buf). A stream
+ * is closed to new work and the call waits for the work queued on it to
+ * end; only a fatal signal cuts the wait short (-EINTR: the stream is gone
+ * then, and its work ends or is cancelled with the context). An event
+ * goes at once: work already queued that records it or waits for it is
+ * not affected. -ENOENT for an id that names no object, -EALREADY for a
+ * handle destroyed already and still mapped.
+ */
+struct acl_vmm_destroy {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_DESTROY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_DESTROY)
 
 /**
  * enum acl_vmm_reserve_flags - flags of struct acl_vmm_reserve
@@ -224,9 +268,9 @@ enum acl_vmm_alloc_flags {
  * @flags: a combination of enum acl_vmm_alloc_flags
  * @location: an enum acl_vmm_location
  * @location_id: device index or NUMA node
- * @mem_attr: the caller's memory attribute, recorded for inspection
- * @handle: out: id of the new physical memory handle (never 0)
  * @length: bytes, a non-zero multiple of the granularity
+ * @handle: out: id of the new physical memory handle
+ * @__reserved: must be 0
  *
  * Allocates zeroed physical memory, charged to the device's capacity and
  * to the caller's memory cgroup. Errors: -ENODEV for a bad device,
@@ -238,32 +282,12 @@ struct acl_vmm_alloc {
 	__u32 flags;
 	__u32 location;
 	__u32 location_id;
-	__u32 mem_attr;
-	__u32 handle;
 	__aligned_u64 length;
-};
-
-#define ACL_VMM_ALLOC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_ALLOC)
-
-/**
- * struct acl_vmm_free - ioctl(ACL_VMM_FREE)
- * @size: sizeof(struct acl_vmm_free)
- * @flags: must be 0
- * @handle: the handle to free
- * @__reserved: must be 0
- *
- * Frees the handle. While it is still mapped its memory stays until the
- * last unmap. -ENOENT for an unknown or already released handle,
- * -EALREADY for a handle already freed that is still mapped.
- */
-struct acl_vmm_free {
-	__u32 size;
-	__u32 flags;
 	__u32 handle;
 	__u32 __reserved;
 };
 
-#define ACL_VMM_FREE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_FREE)
+#define ACL_VMM_ALLOC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_ALLOC)
 
 /**
  * struct acl_vmm_map - ioctl(ACL_VMM_MAP)
@@ -313,29 +337,37 @@ struct acl_vmm_unmap {
 
 /**
  * enum acl_vmm_query_flags - flags of struct acl_vmm_query
- * @ACL_VMM_QUERY_RANGE: in: the whole of [@addr, @addr + @length) must be
+ * @ACL_VMM_QUERY_RANGE: the whole of [@addr, @addr + @length) must be
  *                       mapped, through consecutive mappings
- * @ACL_VMM_QUERY_MAPPED: out: @addr is mapped; @map_* describe the mapping
- * @ACL_VMM_QUERY_MALLOC: out: the reservation backs an aclrtMalloc block
  */
 enum acl_vmm_query_flags {
 	ACL_VMM_QUERY_RANGE = 1 << 0,
-	ACL_VMM_QUERY_MAPPED = 1 << 16,
-	ACL_VMM_QUERY_MALLOC = 1 << 17,
+};
+
+/**
+ * enum acl_vmm_query_result - bits of acl_vmm_query.result
+ * @ACL_VMM_QUERY_MAPPED: @addr is mapped; @map_* describe the mapping
+ * @ACL_VMM_QUERY_MALLOC: the reservation backs an aclrtMalloc block
+ */
+enum acl_vmm_query_result {
+	ACL_VMM_QUERY_MAPPED = 1 << 0,
+	ACL_VMM_QUERY_MALLOC = 1 << 1,
 };
 
 /**
  * struct acl_vmm_query - ioctl(ACL_VMM_QUERY)
  * @size: sizeof(struct acl_vmm_query)
- * @flags: in: ACL_VMM_QUERY_RANGE or 0; out: ACL_VMM_QUERY_* results
- * @addr: in: an address
- * @length: in: with ACL_VMM_QUERY_RANGE, bytes from @addr that must be mapped
+ * @flags: ACL_VMM_QUERY_RANGE or 0
+ * @addr: an address
+ * @length: with ACL_VMM_QUERY_RANGE, bytes from @addr that must be mapped
  * @res_start: out: start of the reservation holding @addr
  * @res_length: out: its length
  * @map_start: out: start of the mapping holding @addr
  * @map_length: out: its length
  * @handle: out: the handle mapped there
- * @device: out: its device index, or ~0 for host memory
+ * @device: out: its device index, or ACL_VMM_DEVICE_HOST for host memory
+ * @result: out: enum acl_vmm_query_result bits
+ * @__reserved: must be 0
  *
  * -ENOENT when @addr is in no reservation; -EFAULT when
  * ACL_VMM_QUERY_RANGE was asked and part of the range is not mapped.
@@ -351,6 +383,8 @@ struct acl_vmm_query {
 	__aligned_u64 map_length;
 	__u32 handle;
 	__u32 device;
+	__u32 result;
+	__u32 __reserved;
 };
 
 #define ACL_VMM_QUERY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_QUERY)
@@ -497,18 +531,17 @@ struct acl_vmm_import {
 #define ACL_VMM_IMPORT _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT)
 
 /**
- * struct acl_vmm_dmabuf - ioctl(ACL_VMM_EXPORT_DMABUF, ACL_VMM_IMPORT_DMABUF)
- * @size: sizeof(struct acl_vmm_dmabuf)
+ * struct acl_vmm_export_dmabuf - ioctl(ACL_VMM_EXPORT_DMABUF)
+ * @size: sizeof(struct acl_vmm_export_dmabuf)
  * @flags: must be 0
- * @handle: export: the handle to export; import, out: the new handle
- * @fd: export, out: a dma-buf file descriptor of the handle's memory;
- *      import: a dma-buf file descriptor exported by this module
+ * @handle: the handle to export
+ * @fd: out: a dma-buf file descriptor of the handle's memory (close-on-exec)
  *
  * A dma-buf keeps the memory alive until its last reference goes; it can
  * be passed over a Unix socket, imported by this module in any process,
- * imported by other drivers, and mmap()-ed.
+ * imported by other drivers, and mmap()-ed. -ENOENT for an unknown handle.
  */
-struct acl_vmm_dmabuf {
+struct acl_vmm_export_dmabuf {
 	__u32 size;
 	__u32 flags;
 	__u32 handle;
@@ -516,9 +549,24 @@ struct acl_vmm_dmabuf {
 };
 
 #define ACL_VMM_EXPORT_DMABUF _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EXPORT_DMABUF)
-#define ACL_VMM_IMPORT_DMABUF _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT_DMABUF)
 
-#define ACL_VMM_DEVICE_HOST 0xffffffffU
+/**
+ * struct acl_vmm_import_dmabuf - ioctl(ACL_VMM_IMPORT_DMABUF)
+ * @size: sizeof(struct acl_vmm_import_dmabuf)
+ * @flags: must be 0
+ * @fd: a dma-buf file descriptor exported by this module
+ * @handle: out: a new handle of its memory
+ *
+ * -EBADF for a bad descriptor, -EINVAL for a dma-buf of another exporter.
+ */
+struct acl_vmm_import_dmabuf {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 handle;
+};
+
+#define ACL_VMM_IMPORT_DMABUF _IO(ACL_VMM_TYPE, ACL_VMM_CMD_IMPORT_DMABUF)
 
 /*
  * Streams and events.
@@ -544,91 +592,94 @@ struct acl_vmm_dmabuf {
 #define ACL_VMM_MAX_STREAMS 1024
 #define ACL_VMM_MAX_EVENTS 65536
 #define ACL_VMM_STREAM_DEPTH 4096
-/* Highest stream priority value (0 is the most urgent). */
-#define ACL_VMM_STREAM_PRIORITY_MAX 7
 
 /**
  * struct acl_vmm_stream_create - ioctl(ACL_VMM_STREAM_CREATE)
  * @size: sizeof(struct acl_vmm_stream_create)
  * @flags: must be 0
  * @device: an attached device, which runs the stream's work
- * @priority: 0 (most urgent) to ACL_VMM_STREAM_PRIORITY_MAX, recorded
- *            for inspection (every stream runs on an unbound worker of
- *            its own)
- * @stream: out: the new stream's id (never 0)
- * @__reserved: must be 0
+ * @stream: out: the new stream's id
  *
- * -ENODEV for a device not attached, -EINVAL for a bad priority, -EBUSY
- * when the context holds ACL_VMM_MAX_STREAMS streams already.
+ * Every stream runs on a worker of its own. -ENODEV for a device not
+ * attached, -EBUSY when the context holds ACL_VMM_MAX_STREAMS streams
+ * already.
  */
 struct acl_vmm_stream_create {
 	__u32 size;
 	__u32 flags;
 	__u32 device;
-	__u32 priority;
 	__u32 stream;
-	__u32 __reserved;
 };
 
 #define ACL_VMM_STREAM_CREATE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_STREAM_CREATE)
 
 /**
- * struct acl_vmm_stream_destroy - ioctl(ACL_VMM_STREAM_DESTROY)
- * @size: sizeof(struct acl_vmm_stream_destroy)
+ * struct acl_vmm_fault - how a piece of work failed (out)
+ * @error: 0, or the negative errno of the work (-EFAULT: an address was
+ *         not mapped; -ENOMEM: out of memory; -ESRCH: the process was
+ *         exiting; -ECANCELED: not run after an earlier failure)
+ * @cmd: the ACL_VMM_CMD_* of the work that failed
+ * @addr: with -EFAULT, the first address of the range that could not be
+ *        reached
+ */
+struct acl_vmm_fault {
+	__s32 error;
+	__u32 cmd;
+	__aligned_u64 addr;
+};
+
+/**
+ * struct acl_vmm_stream_sync - ioctl(ACL_VMM_STREAM_SYNC)
+ * @size: sizeof(struct acl_vmm_stream_sync)
  * @flags: must be 0
  * @stream: the stream
  * @__reserved: must be 0
- *
- * Waits for the work queued on the stream to end, then destroys it.
- * -ENOENT for an unknown stream. The wait ends early only for a fatal
- * signal: the stream is gone then, and its work ends or is cancelled
- * with the context.
- */
-struct acl_vmm_stream_destroy {
-	__u32 size;
-	__u32 flags;
-	__u32 stream;
-	__u32 __reserved;
-};
-
-#define ACL_VMM_STREAM_DESTROY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_STREAM_DESTROY)
-
-/**
- * struct acl_vmm_sync - ioctl(ACL_VMM_STREAM_SYNC, ACL_VMM_DEVICE_SYNC)
- * @size: sizeof(struct acl_vmm_sync)
- * @flags: must be 0
- * @id: STREAM_SYNC: the stream; DEVICE_SYNC: the device, whose streams
- *      (this context's) are all waited for
- * @error: out: 0, or the negative errno of the first work that failed
- *         since the last synchronize (-EFAULT: an address was not mapped;
- *         -ENOMEM: out of memory; -ESRCH: the process was exiting)
- * @fault_addr: out: with -EFAULT, the first address of the range that
- *              could not be reached
- * @fault_cmd: out: the ACL_VMM_CMD_* of the work that failed
- * @__reserved: must be 0
+ * @fault: out: the first failure of the stream's work since the last
+ *         synchronize, if any
  *
  * Waits, interruptibly, until all the work queued before the call has
  * ended; then reports and clears the first failure. An interrupted wait
  * changes nothing and returns -ERESTARTSYS (restarted by the kernel when
- * the signal handler allows it, -EINTR otherwise).
+ * the signal handler allows it, -EINTR otherwise). -ENOENT for an unknown
+ * stream.
  */
-struct acl_vmm_sync {
+struct acl_vmm_stream_sync {
 	__u32 size;
 	__u32 flags;
-	__u32 id;
-	__s32 error;
-	__aligned_u64 fault_addr;
-	__u32 fault_cmd;
+	__u32 stream;
 	__u32 __reserved;
+	struct acl_vmm_fault fault;
 };
 
 #define ACL_VMM_STREAM_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_STREAM_SYNC)
+
+/**
+ * struct acl_vmm_device_sync - ioctl(ACL_VMM_DEVICE_SYNC)
+ * @size: sizeof(struct acl_vmm_device_sync)
+ * @flags: must be 0
+ * @device: an attached device
+ * @__reserved: must be 0
+ * @fault: out: the first failure found on the context's streams of the
+ *         device, if any
+ *
+ * As ACL_VMM_STREAM_SYNC for every stream of this context on @device: it
+ * waits for all of them first, then takes and clears their failures.
+ * -ENODEV for a device not attached.
+ */
+struct acl_vmm_device_sync {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 __reserved;
+	struct acl_vmm_fault fault;
+};
+
 #define ACL_VMM_DEVICE_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_DEVICE_SYNC)
 
 /**
  * enum acl_vmm_work_flags - flags of struct acl_vmm_copy and acl_vmm_memset
  * @ACL_VMM_WORK_SYNC: wait (killably) for this work to end and report its
- *                     own result in @error; it does not become the
+ *                     own result in @fault; it does not become the
  *                     stream's kept failure
  */
 enum acl_vmm_work_flags {
@@ -640,12 +691,12 @@ enum acl_vmm_work_flags {
  * @size: sizeof(struct acl_vmm_copy)
  * @flags: a combination of enum acl_vmm_work_flags
  * @stream: the stream to queue the copy on
- * @error: out, with ACL_VMM_WORK_SYNC: 0 or the copy's negative errno
+ * @__reserved: must be 0
  * @dst: first address written
  * @src: first address read
  * @length: bytes, at least 1; any alignment. Overlapping ranges are
  *          copied as memmove() does.
- * @fault_addr: out, with ACL_VMM_WORK_SYNC and -EFAULT: see acl_vmm_sync
+ * @fault: out, with ACL_VMM_WORK_SYNC: the copy's own result
  *
  * Queues the copy and returns. -EINVAL for a zero length or a range that
  * wraps, -EFAULT for a range beyond the user address space, -ENOENT for
@@ -656,11 +707,11 @@ struct acl_vmm_copy {
 	__u32 size;
 	__u32 flags;
 	__u32 stream;
-	__s32 error;
+	__u32 __reserved;
 	__aligned_u64 dst;
 	__aligned_u64 src;
 	__aligned_u64 length;
-	__aligned_u64 fault_addr;
+	struct acl_vmm_fault fault;
 };
 
 #define ACL_VMM_COPY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_COPY)
@@ -670,12 +721,10 @@ struct acl_vmm_copy {
  * @size: sizeof(struct acl_vmm_memset)
  * @flags: a combination of enum acl_vmm_work_flags
  * @stream: the stream to queue the memset on
- * @error: out, with ACL_VMM_WORK_SYNC: 0 or the memset's negative errno
+ * @value: the byte written, 0 to 255
  * @dst: first address written
  * @length: bytes, at least 1; any alignment
- * @value: the byte written, 0 to 255
- * @__reserved: must be 0
- * @fault_addr: out, with ACL_VMM_WORK_SYNC and -EFAULT: see acl_vmm_sync
+ * @fault: out, with ACL_VMM_WORK_SYNC: the memset's own result
  *
  * As ACL_VMM_COPY, with one range written.
  */
@@ -683,12 +732,10 @@ struct acl_vmm_memset {
 	__u32 size;
 	__u32 flags;
 	__u32 stream;
-	__s32 error;
+	__u32 value;
 	__aligned_u64 dst;
 	__aligned_u64 length;
-	__u32 value;
-	__u32 __reserved;
-	__aligned_u64 fault_addr;
+	struct acl_vmm_fault fault;
 };
 
 #define ACL_VMM_MEMSET _IO(ACL_VMM_TYPE, ACL_VMM_CMD_MEMSET)
@@ -697,7 +744,7 @@ struct acl_vmm_memset {
  * struct acl_vmm_event_create - ioctl(ACL_VMM_EVENT_CREATE)
  * @size: sizeof(struct acl_vmm_event_create)
  * @flags: must be 0
- * @event: out: the new event's id (never 0)
+ * @event: out: the new event's id
  * @__reserved: must be 0
  *
  * -EBUSY when the context holds ACL_VMM_MAX_EVENTS events already.
@@ -712,36 +759,13 @@ struct acl_vmm_event_create {
 #define ACL_VMM_EVENT_CREATE _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_CREATE)
 
 /**
- * struct acl_vmm_event_id - ioctl(ACL_VMM_EVENT_DESTROY, ACL_VMM_EVENT_SYNC)
- * @size: sizeof(struct acl_vmm_event_id)
- * @flags: must be 0
- * @event: the event
- * @__reserved: must be 0
- *
- * DESTROY: the event goes; work already queued that records it or waits
- * for it is not affected. SYNC: waits, interruptibly (-ERESTARTSYS), until
- * the event's latest record completes; at once when it was never
- * recorded. -ENOENT for an unknown event.
- */
-struct acl_vmm_event_id {
-	__u32 size;
-	__u32 flags;
-	__u32 event;
-	__u32 __reserved;
-};
-
-#define ACL_VMM_EVENT_DESTROY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_DESTROY)
-#define ACL_VMM_EVENT_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_SYNC)
-
-/**
- * struct acl_vmm_event_record - ioctl(ACL_VMM_EVENT_RECORD, ACL_VMM_EVENT_WAIT)
+ * struct acl_vmm_event_record - ioctl(ACL_VMM_EVENT_RECORD)
  * @size: sizeof(struct acl_vmm_event_record)
  * @flags: must be 0
  * @event: the event
- * @stream: RECORD: the stream whose current end the event marks; WAIT:
- *          the stream that waits for the event's latest record
+ * @stream: the stream whose current end the event marks
  *
- * -ENOENT for an unknown event or stream. Like any work, both wait for
+ * -ENOENT for an unknown event or stream. Like any work, it waits for
  * room on a full stream.
  */
 struct acl_vmm_event_record {
@@ -752,7 +776,45 @@ struct acl_vmm_event_record {
 };
 
 #define ACL_VMM_EVENT_RECORD _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_RECORD)
+
+/**
+ * struct acl_vmm_event_wait - ioctl(ACL_VMM_EVENT_WAIT)
+ * @size: sizeof(struct acl_vmm_event_wait)
+ * @flags: must be 0
+ * @stream: the stream that waits
+ * @event: the event, whose latest record (as of the call) it waits for
+ *
+ * -ENOENT for an unknown event or stream. Like any work, it waits for
+ * room on a full stream; an event never recorded queues nothing.
+ */
+struct acl_vmm_event_wait {
+	__u32 size;
+	__u32 flags;
+	__u32 stream;
+	__u32 event;
+};
+
 #define ACL_VMM_EVENT_WAIT _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_WAIT)
+
+/**
+ * struct acl_vmm_event_sync - ioctl(ACL_VMM_EVENT_SYNC)
+ * @size: sizeof(struct acl_vmm_event_sync)
+ * @flags: must be 0
+ * @event: the event
+ * @__reserved: must be 0
+ *
+ * Waits, interruptibly (-ERESTARTSYS), until the event's latest record
+ * completes; at once when it was never recorded. -ENOENT for an unknown
+ * event.
+ */
+struct acl_vmm_event_sync {
+	__u32 size;
+	__u32 flags;
+	__u32 event;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_EVENT_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_SYNC)
 
 /**
  * enum acl_vmm_event_status - status of an event's latest record
