@@ -528,6 +528,9 @@ void acl_vmm_object_finalize(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj
 void acl_vmm_object_abort(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
 int acl_vmm_object_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len,
 			   struct acl_vmm_object *obj);
+int acl_vmm_object_install(struct acl_vmm_ucmd *ucmd, size_t cmd_len,
+			   struct acl_vmm_object *obj,
+			   enum acl_vmm_obj_type type, u32 *id);
 bool acl_vmm_object_remove(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
 struct acl_vmm_object *acl_vmm_object_find(struct acl_vmm_ctx *ctx, u32 id,
 					   enum acl_vmm_obj_type type);

@@ -104,9 +104,7 @@ static struct dma_fence *acl_vmm_event_last(struct acl_vmm_event *event)
 int acl_vmm_ioctl_event_create(struct acl_vmm_ucmd *ucmd)
 {
 	struct acl_vmm_event_create *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_event *event;
-	int ret;
 
 	if (cmd->flags || cmd->__reserved || cmd->event)
 		return -EINVAL;
@@ -114,13 +112,8 @@ int acl_vmm_ioctl_event_create(struct acl_vmm_ucmd *ucmd)
 	if (!event)
 		return -ENOMEM;
 	spin_lock_init(&event->lock);
-	ret = acl_vmm_object_alloc(ctx, &event->obj, ACL_VMM_OBJ_EVENT);
-	if (ret) {
-		kfree(event);
-		return ret;
-	}
-	cmd->event = event->obj.id;
-	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &event->obj);
+	return acl_vmm_object_install(ucmd, sizeof(*cmd), &event->obj,
+				      ACL_VMM_OBJ_EVENT, &cmd->event);
 }
 
 /**
@@ -141,7 +134,7 @@ int acl_vmm_event_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj)
  * and stream @stream_id (references taken), and new work of @type for
  * the stream.
  */
-static int acl_vmm_event_work(struct acl_vmm_ctx *ctx, u32 event_id,
+static int acl_vmm_event_work(struct acl_vmm_ctx *ctx, u32 flags, u32 event_id,
 			      u32 stream_id, enum acl_vmm_work_type type,
 			      u32 cmd_nr, struct acl_vmm_event **eventp,
 			      struct acl_vmm_stream **streamp,
@@ -149,6 +142,8 @@ static int acl_vmm_event_work(struct acl_vmm_ctx *ctx, u32 event_id,
 {
 	int ret;
 
+	if (flags)
+		return -EINVAL;
 	*eventp = acl_vmm_event_get(ctx, event_id);
 	if (!*eventp)
 		return -ENOENT;
@@ -187,9 +182,7 @@ int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd)
 	struct dma_fence *old;
 	int ret;
 
-	if (cmd->flags)
-		return -EINVAL;
-	ret = acl_vmm_event_work(ucmd->ctx, cmd->event, cmd->stream,
+	ret = acl_vmm_event_work(ucmd->ctx, cmd->flags, cmd->event, cmd->stream,
 				 ACL_VMM_WORK_RECORD, ACL_VMM_CMD_EVENT_RECORD,
 				 &event, &stream, &work);
 	if (ret)
@@ -236,9 +229,7 @@ int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_work *work;
 	int ret;
 
-	if (cmd->flags)
-		return -EINVAL;
-	ret = acl_vmm_event_work(ucmd->ctx, cmd->event, cmd->stream,
+	ret = acl_vmm_event_work(ucmd->ctx, cmd->flags, cmd->event, cmd->stream,
 				 ACL_VMM_WORK_WAIT, ACL_VMM_CMD_EVENT_WAIT,
 				 &event, &stream, &work);
 	if (ret)

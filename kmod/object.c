@@ -198,6 +198,33 @@ int acl_vmm_object_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len,
 }
 
 /**
+ * acl_vmm_object_install() - give a new object an id and reply
+ * @ucmd: the call making it
+ * @cmd_len: size of its struct
+ * @obj: the object, otherwise initialized, not in the table
+ * @type: its type
+ * @id: the member of the reply that gets the id
+ *
+ * For the types allocated without acl_vmm_ctx.lock. When no id can be had,
+ * the object is released.
+ *
+ * Return: 0 and the object is live, or a negative errno and it is gone.
+ */
+int acl_vmm_object_install(struct acl_vmm_ucmd *ucmd, size_t cmd_len,
+			   struct acl_vmm_object *obj,
+			   enum acl_vmm_obj_type type, u32 *id)
+{
+	int ret = acl_vmm_object_alloc(ucmd->ctx, obj, type);
+
+	if (ret) {
+		acl_vmm_object_ops[type].release(obj);
+		return ret;
+	}
+	*id = obj->id;
+	return acl_vmm_object_respond(ucmd, cmd_len, obj);
+}
+
+/**
  * acl_vmm_object_find() - the live object of an id, without a reference
  * @ctx: the context
  * @id: the id

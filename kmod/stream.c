@@ -360,7 +360,6 @@ int acl_vmm_ioctl_stream_create(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_stream_create *cmd = ucmd->cmd;
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_stream *stream;
-	int ret;
 
 	if (cmd->flags || cmd->stream)
 		return -EINVAL;
@@ -369,13 +368,8 @@ int acl_vmm_ioctl_stream_create(struct acl_vmm_ucmd *ucmd)
 	stream = acl_vmm_stream_alloc(ctx, cmd->device);
 	if (!stream)
 		return -ENOMEM;
-	ret = acl_vmm_object_alloc(ctx, &stream->obj, ACL_VMM_OBJ_STREAM);
-	if (ret) {
-		acl_vmm_stream_release(&stream->obj);	/* never in the table */
-		return ret;
-	}
-	cmd->stream = stream->obj.id;
-	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &stream->obj);
+	return acl_vmm_object_install(ucmd, sizeof(*cmd), &stream->obj,
+				      ACL_VMM_OBJ_STREAM, &cmd->stream);
 }
 
 /* Close a stream to new work and take it out of the context's ids. */

@@ -59,6 +59,10 @@ void acl_vmm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* runtime.c */
 aclError acl_vmm_abi_check(const struct acl_vmm_info *info, const char *path);
 aclError acl_vmm_ready(const char *api);
+aclError acl_vmm_ready_arg(const char *api, const void *arg, const char *name);
+/* A call naming one address, which @raw takes (unmap, release). */
+aclError acl_vmm_addr_call(const char *api, enum acl_vmm_op op, void *virPtr,
+			   int (*raw)(int fd, uint64_t addr));
 int acl_vmm_fd(void);
 uint32_t acl_vmm_device_count(void);
 aclError acl_vmm_current_device(const char *api, int32_t *device);

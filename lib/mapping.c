@@ -41,21 +41,22 @@ aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
 	return ACL_SUCCESS;
 }
 
-aclError aclrtUnmapMem(void *virPtr)
+aclError acl_vmm_addr_call(const char *api, enum acl_vmm_op op, void *virPtr,
+			   int (*raw)(int fd, uint64_t addr))
 {
-	static const char api[] = "aclrtUnmapMem";
-	aclError ret;
+	aclError ret = acl_vmm_ready_arg(api, virPtr, "virPtr");
 	int err;
 
-	if (!virPtr)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: virPtr is NULL", api);
-	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	err = acl_vmm_raw_unmap(acl_vmm_fd(), (uintptr_t)virPtr);
+	err = raw(acl_vmm_fd(), (uintptr_t)virPtr);
 	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_UNMAP, err,
-					  "%s: virPtr=%p", api, virPtr);
+		return acl_vmm_fail_errno(op, err, "%s: virPtr=%p", api, virPtr);
 	return ACL_SUCCESS;
+}
+
+aclError aclrtUnmapMem(void *virPtr)
+{
+	return acl_vmm_addr_call("aclrtUnmapMem", ACL_VMM_OP_UNMAP, virPtr,
+				 acl_vmm_raw_unmap);
 }

@@ -118,10 +118,7 @@ aclError aclrtFree(void *devPtr)
 	aclError ret;
 	int err;
 
-	if (!devPtr)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: devPtr is NULL", api);
-	ret = acl_vmm_ready(api);
+	ret = acl_vmm_ready_arg(api, devPtr, "devPtr");
 	if (ret)
 		return ret;
 	err = acl_vmm_raw_query(acl_vmm_fd(), (uintptr_t)devPtr, 0, &q);

@@ -157,10 +157,7 @@ aclError aclrtFreePhysical(aclrtDrvMemHandle handle)
 	uint32_t id = 0;
 	int err;
 
-	if (!handle)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: handle is NULL", api);
-	ret = acl_vmm_ready(api);
+	ret = acl_vmm_ready_arg(api, handle, "handle");
 	if (ret)
 		return ret;
 	ret = acl_vmm_handle_id(api, handle, &id);

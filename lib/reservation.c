@@ -60,19 +60,6 @@ aclError aclrtReserveMemAddress(void **virPtr, size_t size, size_t alignment,
 
 aclError aclrtReleaseMemAddress(void *virPtr)
 {
-	static const char api[] = "aclrtReleaseMemAddress";
-	aclError ret;
-	int err;
-
-	if (!virPtr)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: virPtr is NULL", api);
-	ret = acl_vmm_ready(api);
-	if (ret)
-		return ret;
-	err = acl_vmm_raw_release(acl_vmm_fd(), (uintptr_t)virPtr);
-	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_RELEASE, err,
-					  "%s: virPtr=%p", api, virPtr);
-	return ACL_SUCCESS;
+	return acl_vmm_addr_call("aclrtReleaseMemAddress", ACL_VMM_OP_RELEASE,
+				 virPtr, acl_vmm_raw_release);
 }

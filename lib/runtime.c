@@ -66,6 +66,15 @@ aclError acl_vmm_ready(const char *api)
 	return ACL_SUCCESS;
 }
 
+/* The common prologue: @arg, named @name, is not NULL, and aclInit was called. */
+aclError acl_vmm_ready_arg(const char *api, const void *arg, const char *name)
+{
+	if (!arg)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, name);
+	return acl_vmm_ready(api);
+}
+
 aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device)
 {
 	if (device < 0 || device >= (int64_t)acl_vmm_num_devices)

@@ -82,10 +82,7 @@ aclError aclrtMemImportFromShareableHandle(uint64_t shareableHandle,
 	uint32_t id = 0;
 	int err;
 
-	if (!handle)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: handle is NULL", api);
-	ret = acl_vmm_ready(api);
+	ret = acl_vmm_ready_arg(api, handle, "handle");
 	if (ret)
 		return ret;
 	ret = acl_vmm_check_device(api, "deviceId", deviceId);
@@ -108,9 +105,7 @@ aclError aclrtDeviceGetBareTgid(int32_t *pid)
 	aclError ret;
 	int err;
 
-	if (!pid)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: pid is NULL", api);
-	ret = acl_vmm_ready(api);
+	ret = acl_vmm_ready_arg(api, pid, "pid");
 	if (ret)
 		return ret;
 	err = acl_vmm_raw_get_tgid(acl_vmm_fd(), pid);
