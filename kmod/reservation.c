@@ -29,7 +29,7 @@
 #include "trace.h"
 
 #define ACL_VMM_RESERVE_FLAGS \
-	(ACL_VMM_RESERVE_FIXED | ACL_VMM_RESERVE_HUGE | ACL_VMM_RESERVE_MALLOC)
+	(ACL_VMM_RESERVE_FIXED | ACL_VMM_RESERVE_MALLOC)
 /* Attempts at a chosen address before giving up on a racing mmap(). */
 #define ACL_VMM_RESERVE_TRIES 8
 

@@ -47,8 +47,7 @@ aclError aclrtReserveMemAddress(void **virPtr, size_t size, size_t alignment,
 	length = (size + ACL_VMM_GRANULE - 1) & ~(uint64_t)(ACL_VMM_GRANULE - 1);
 	if (expectPtr)
 		rflags |= ACL_VMM_RESERVE_FIXED;
-	if (flags)
-		rflags |= ACL_VMM_RESERVE_HUGE;
+	/* flags (huge pages or not) is a hint: the handle mapped decides. */
 	err = acl_vmm_raw_reserve(acl_vmm_fd(), length, rflags, &addr);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_RESERVE, err,

@@ -193,13 +193,13 @@ struct acl_vmm_destroy {
 /**
  * enum acl_vmm_reserve_flags - flags of struct acl_vmm_reserve
  * @ACL_VMM_RESERVE_FIXED: place the reservation at @addr exactly
- * @ACL_VMM_RESERVE_HUGE: the caller intends huge pages (informational)
  * @ACL_VMM_RESERVE_MALLOC: the reservation backs one aclrtMalloc block
+ *                          (ACL_VMM_QUERY reports it: pointer attributes,
+ *                          aclrtFree and peer access tell the kinds apart)
  */
 enum acl_vmm_reserve_flags {
 	ACL_VMM_RESERVE_FIXED = 1 << 0,
-	ACL_VMM_RESERVE_HUGE = 1 << 1,
-	ACL_VMM_RESERVE_MALLOC = 1 << 2,
+	ACL_VMM_RESERVE_MALLOC = 1 << 1,
 };
 
 /**
