@@ -57,6 +57,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/sched.h>
@@ -129,9 +130,8 @@ struct acl_vmm_device {
  * @misc: the misc device, /dev/acl_vmm
  * @num_devices: number of emulated devices
  * @devices: the emulated devices
- * @shares_lock: protects @shares and every acl_vmm_mem.share
- * @shares: the exported memory (struct acl_vmm_share) by share id
- * @next_share: where the cyclic share id allocation goes on
+ * @shares_lock: protects @shares, every share and acl_vmm_mem.share
+ * @shares: the exported memory (struct acl_vmm_share), hashed by value
  * @ctx_list_lock: protects @ctx_list and @next_ctx_id
  * @ctx_list: every open context, for debugfs
  * @next_ctx_id: the id of the last context opened
@@ -145,8 +145,7 @@ struct acl_vmm {
 	u32 num_devices;
 	struct acl_vmm_device *devices;
 	struct mutex shares_lock; /* protects @shares and acl_vmm_mem.share */
-	struct xarray shares;
-	u32 next_share;
+	DECLARE_HASHTABLE(shares, 8);
 	struct mutex ctx_list_lock; /* protects @ctx_list, @next_ctx_id */
 	struct list_head ctx_list;
 	u32 next_ctx_id;
@@ -158,7 +157,10 @@ struct acl_vmm {
 
 /**
  * struct acl_vmm_share - physical memory exported for other processes
- * @id: its id, the low 32 bits of the share value userspace sees
+ * @node: in acl_vmm.shares
+ * @value: the share value userspace sees: the device in bits 39..32, the
+ *         other 56 bits random
+ * @live: the export has replied: imports and whitelisting find it
  * @mem: the memory; the share holds no reference: it lives exactly as long
  *       as its memory, which unpublishes it when it goes
  * @exporter: the exporting process (thread group), which may not import
@@ -169,7 +171,9 @@ struct acl_vmm {
  * Everything is under acl_vmm.shares_lock.
  */
 struct acl_vmm_share {
-	u32 id;
+	struct hlist_node node;
+	u64 value;
+	bool live;
 	struct acl_vmm_mem *mem;
 	struct pid *exporter;
 	bool no_pid_check;

@@ -58,7 +58,7 @@ int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each)
 		dev->misc.minor = MISC_DYNAMIC_MINOR;
 		dev->misc.name = dev->name;
 		dev->misc.fops = &acl_vmm_device_fops;
-		dev->misc.mode = 0666;
+		dev->misc.mode = 0600;	/* udev gives the group */
 		dev->misc.groups = acl_vmm_device_groups;
 		ret = misc_register(&dev->misc);
 		if (ret)
@@ -204,7 +204,7 @@ int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd)
 	cmd->huge1g_page_size = ACL_VMM_HUGE1G_PAGE_SIZE;
 	cmd->abi_version = ACL_VMM_ABI_VERSION;
 	cmd->caps = ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
-		    ACL_VMM_CAP_STREAMS;
+		    ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED;
 	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

@@ -357,7 +357,7 @@ static int __init acl_vmm_init(void)
 	acl_vmm.misc.minor = MISC_DYNAMIC_MINOR;
 	acl_vmm.misc.name = "acl_vmm";
 	acl_vmm.misc.fops = &acl_vmm_fops;
-	acl_vmm.misc.mode = 0666;
+	acl_vmm.misc.mode = 0600;	/* udev gives the group */
 	ret = misc_register(&acl_vmm.misc);
 	if (ret)
 		goto err_devices_fini;

@@ -3,9 +3,13 @@
  * DOC: Sharing physical memory between processes
  *
  * ACL_VMM_EXPORT publishes a handle's device memory as a share: a 64-bit
- * value with the exporting device in bits 39..32 and a share id in bits
- * 31..0, ids allocated cyclically so that a stale value does not soon name
- * new memory. A share lives exactly as long as its memory: as long as the
+ * value with the exporting device in bits 39..32 (as CANN encodes it) and
+ * the other 56 bits random, so that the value is a capability: nobody can
+ * guess a share, list the shares of the host, or name new memory with a
+ * stale value. The share is findable only once the export has replied
+ * (acl_vmm_share.live), as a context's objects are. An unknown share, a
+ * gone one and one the caller may not use get the same answer (-ENOENT)
+ * from every command. A share lives exactly as long as its memory: as long as the
  * exporter or any importer holds a handle of it (mapped or not). When the
  * last one goes, the memory unpublishes the share, and importing it fails.
  * So a share whose exporter exited can still be imported, by whitelisted
@@ -21,6 +25,7 @@
  */
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -35,7 +40,7 @@
 void acl_vmm_shares_init(struct acl_vmm *vmm)
 {
 	mutex_init(&vmm->shares_lock);
-	xa_init_flags(&vmm->shares, XA_FLAGS_ALLOC1);
+	hash_init(vmm->shares);
 }
 
 /**
@@ -44,8 +49,7 @@ void acl_vmm_shares_init(struct acl_vmm *vmm)
  */
 void acl_vmm_shares_fini(struct acl_vmm *vmm)
 {
-	WARN_ON(!xa_empty(&vmm->shares));
-	xa_destroy(&vmm->shares);
+	WARN_ON(!hash_empty(vmm->shares));
 	mutex_destroy(&vmm->shares_lock);
 }
 
@@ -73,7 +77,7 @@ void acl_vmm_share_unpublish(struct acl_vmm_mem *mem)
 	mutex_lock(&vmm->shares_lock);
 	share = mem->share;
 	if (share) {
-		xa_erase(&vmm->shares, share->id);
+		hash_del(&share->node);
 		mem->share = NULL;
 	}
 	mutex_unlock(&vmm->shares_lock);
@@ -81,27 +85,44 @@ void acl_vmm_share_unpublish(struct acl_vmm_mem *mem)
 		acl_vmm_share_free(share);
 }
 
-static u64 acl_vmm_share_value(const struct acl_vmm_share *share)
-{
-	return (u64)share->mem->dev->index << ACL_VMM_SHARE_DEVICE_SHIFT |
-	       share->id;
-}
-
 /*
- * The share a value names, or NULL: the device bits must match too, and
- * nothing else may be set. Called with shares_lock held.
+ * The share a value names, live or (with @any) not yet, or NULL. Called
+ * with shares_lock held.
  */
-static struct acl_vmm_share *acl_vmm_share_find(struct acl_vmm *vmm, u64 value)
+static struct acl_vmm_share *acl_vmm_share_lookup(struct acl_vmm *vmm,
+						  u64 value, bool any)
 {
 	struct acl_vmm_share *share;
 
 	lockdep_assert_held(&vmm->shares_lock);
-	if (value >> (ACL_VMM_SHARE_DEVICE_SHIFT + 8))
-		return NULL;
-	share = xa_load(&vmm->shares, value & ACL_VMM_SHARE_ID_MASK);
-	if (!share || acl_vmm_share_value(share) != value)
-		return NULL;
-	return share;
+	hash_for_each_possible(vmm->shares, share, node, value)
+		if (share->value == value && (any || share->live))
+			return share;
+	return NULL;
+}
+
+static struct acl_vmm_share *acl_vmm_share_find(struct acl_vmm *vmm, u64 value)
+{
+	return acl_vmm_share_lookup(vmm, value, false);
+}
+
+/*
+ * Publish @share, not live, for @mem under a random value that names no
+ * other share. Called with shares_lock held.
+ */
+static void acl_vmm_share_publish(struct acl_vmm *vmm,
+				  struct acl_vmm_share *share,
+				  struct acl_vmm_mem *mem)
+{
+	u64 dev = (u64)mem->dev->index << ACL_VMM_SHARE_DEVICE_SHIFT;
+	u64 mask = ACL_VMM_SHARE_DEVICE_MASK << ACL_VMM_SHARE_DEVICE_SHIFT;
+
+	do
+		share->value = (get_random_u64() & ~mask) | dev;
+	while (acl_vmm_share_lookup(vmm, share->value, true));
+	share->mem = mem;
+	hash_add(vmm->shares, &share->node, share->value);
+	mem->share = share;
 }
 
 /**
@@ -161,32 +182,32 @@ int acl_vmm_ioctl_export(struct acl_vmm_ucmd *ucmd)
 	if (mem->share) {
 		ret = -EEXIST;
 	} else {
-		share->mem = mem;
-		ret = xa_alloc_cyclic(&vmm->shares, &share->id, share,
-				      xa_limit_32b, &vmm->next_share,
-				      GFP_KERNEL_ACCOUNT);
-		if (ret >= 0) {
-			ret = 0;
-			mem->share = share;
-			cmd->share = acl_vmm_share_value(share);
-		}
+		acl_vmm_share_publish(vmm, share, mem);
+		cmd->share = share->value;
+		ret = 0;
 	}
 	mutex_unlock(&vmm->shares_lock);
 	if (ret)
 		goto err_unlock;
+	/* Ours: the share lives as long as the memory, which this keeps. */
+	acl_vmm_mem_get(mem);
 	mutex_unlock(&ctx->lock);
 
 	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	mutex_lock(&vmm->shares_lock);
 	if (ret) {
-		/* Withdraw it, unless the memory went meanwhile. */
-		mutex_lock(&ctx->lock);
-		handle = acl_vmm_handle_lookup(ctx, cmd->handle);
-		if (handle && handle->mem->share == share)
-			acl_vmm_share_unpublish(handle->mem);
-		mutex_unlock(&ctx->lock);
+		/* Never findable: withdraw it. */
+		hash_del(&share->node);
+		mem->share = NULL;
 	} else {
-		trace_acl_vmm_share("export", cmd->share, cmd->handle);
+		share->live = true;
 	}
+	mutex_unlock(&vmm->shares_lock);
+	if (ret)
+		acl_vmm_share_free(share);
+	else
+		trace_acl_vmm_share("export", cmd->share, cmd->handle);
+	acl_vmm_mem_put(mem);
 	return ret;
 
 err_unlock:
@@ -280,10 +301,9 @@ int acl_vmm_ioctl_set_pids(struct acl_vmm_ucmd *ucmd)
 
 	mutex_lock(&vmm->shares_lock);
 	share = acl_vmm_share_find(vmm, cmd->share);
-	if (!share)
+	/* Someone else's share is no share of ours: the same answer. */
+	if (!share || share->exporter != task_tgid(current))
 		ret = -ENOENT;
-	else if (share->exporter != task_tgid(current))
-		ret = -EPERM;
 	else
 		ret = acl_vmm_share_add_pids(share, pids, cmd->count);
 	mutex_unlock(&vmm->shares_lock);
@@ -327,12 +347,15 @@ int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd)
 
 	mutex_lock(&vmm->shares_lock);
 	share = acl_vmm_share_find(vmm, cmd->share);
+	/* Unknown, gone and refused alike: nothing tells a stranger more. */
 	if (!share)
 		ret = -ENOENT;
 	else if (share->exporter == tgid)
 		ret = -EPERM;
 	else if (!acl_vmm_share_allows(share, tgid))
-		ret = -EACCES;
+		ret = -ENOENT;
+	else if (!acl_vmm_ctx_device(ctx, share->mem->dev->index))
+		ret = -ENODEV;	/* the memory's device is not ours to reach */
 	else if (kref_get_unless_zero(&share->mem->kref))
 		mem = share->mem;
 	else

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -111,6 +112,27 @@ static inline int attach_device(int fd, uint32_t device)
 	ret = acl_vmm_raw_attach(fd, nfd, NULL);
 	close(nfd);
 	return ret;
+}
+
+/* The unprivileged user the tests attack and use the devices as. */
+#define NOBODY 65534
+
+/*
+ * Become NOBODY; with @in_group, keep the device nodes' group (the udev
+ * rule's, "acl") as a supplementary group, as a user of the node's group
+ * is. 0 or -errno.
+ */
+static inline int drop_privileges(bool in_group)
+{
+	struct stat st;
+	gid_t g;
+
+	if (stat("/dev/acl_vmm", &st))
+		return -errno;
+	g = st.st_gid;
+	if (setgroups(in_group ? 1 : 0, &g) || setgid(NOBODY) || setuid(NOBODY))
+		return -errno;
+	return 0;
 }
 
 /* Raw device usage, read on a file of its own (works without aclInit). */

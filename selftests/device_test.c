@@ -16,7 +16,7 @@ static int visible(const char *env, int drop_to_uid, uint32_t *count,
 
 	if (env)
 		setenv("ASCEND_RT_VISIBLE_DEVICES", env, 1);
-	if (drop_to_uid >= 0 && setuid(drop_to_uid))
+	if (drop_to_uid >= 0 && drop_privileges(true))
 		return 1;
 	if (aclInit(NULL) || aclrtGetDeviceCount(count))
 		return 2;
@@ -105,14 +105,16 @@ TEST(only_openable_nodes)
 {
 	struct acl_vmm_alloc a = { .size = sizeof(a), .length = PAGE_2M,
 				   .location = ACL_VMM_LOCATION_DEVICE };
+	struct stat st;
 	struct seen s;
 	int fd, ret;
 
 	if (getuid() != 0)
 		SKIP(return, "needs root to change the node's mode");
+	ASSERT_EQ(0, stat("/dev/acl_vmm0", &st));
 	ASSERT_EQ(0, chmod("/dev/acl_vmm0", 0600));
-	s = run_visible(NULL, 65534);
-	chmod("/dev/acl_vmm0", 0666);
+	s = run_visible(NULL, NOBODY);
+	chmod("/dev/acl_vmm0", st.st_mode & 07777);
 	ASSERT_EQ(0, s.ret);
 	EXPECT_EQ(1, s.count);
 	EXPECT_EQ(1, s.phys_of_0);
@@ -122,6 +124,47 @@ TEST(only_openable_nodes)
 	ret = ioctl(fd, ACL_VMM_ALLOC, &a) ? errno : 0;
 	EXPECT_EQ(ENODEV, ret);
 	close(fd);
+}
+
+/* aclInit as NOBODY, with or without the nodes' group: its ACL code. */
+static int init_as_nobody(bool in_group)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (!pid)
+		_exit(drop_privileges(in_group) ? 255 : aclInit(NULL) == ACL_SUCCESS ? 0 :
+		      aclrtGetLastError(ACL_RT_THREAD_LEVEL) == ACL_ERROR_RT_NO_PERMISSION ? 1 : 2);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The module makes its nodes 0600; the udev rule (applied by the VM's
+ * init, which has no udevd) gives them to the group "acl", mode 0660. A
+ * user outside the group cannot use any device; a member can.
+ */
+TEST(nodes_belong_to_the_group)
+{
+	const char *nodes[] = { "/dev/acl_vmm", "/dev/acl_vmm0", "/dev/acl_vmm1" };
+	struct group *acl = getgrnam("acl");
+	struct stat st;
+	size_t i;
+
+	if (getuid() != 0)
+		SKIP(return, "needs root to drop to another user");
+	ASSERT_NE(NULL, acl);
+	for (i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		ASSERT_EQ(0, stat(nodes[i], &st));
+		EXPECT_EQ(0660, st.st_mode & 07777) {
+			TH_LOG("%s: mode %o", nodes[i], st.st_mode & 07777);
+		}
+		EXPECT_EQ(acl->gr_gid, st.st_gid);
+		EXPECT_EQ(0, st.st_uid);
+	}
+	EXPECT_EQ(1, init_as_nobody(false));
+	EXPECT_EQ(0, init_as_nobody(true));
 }
 
 TEST_HARNESS_MAIN

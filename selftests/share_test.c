@@ -142,10 +142,8 @@ TEST_F(share, export_errors)
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "device memory",
 		       aclrtMemExportToShareableHandle(hh, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
 	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
-	/* The exporting device in bits 39..32, nothing above. */
+	/* The exporting device in bits 39..32; the rest is opaque. */
 	EXPECT_EQ(1, (share >> 32) & 0xff);
-	EXPECT_EQ(0, share >> 40);
-	EXPECT_NE(0, share & 0xffffffff);
 	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "already exported",
 		       aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 1, &again));
 	EXPECT_OK(aclrtFreePhysical(h));
@@ -187,7 +185,7 @@ TEST_F(share, set_pid_errors)
 	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "65535",
 		       aclrtMemSetPidToShareableHandle(share, many, ACL_VMM_SHARE_MAX_PIDS + 1));
 	EXPECT_OK(aclrtMemSetPidToShareableHandle(share, many, ACL_VMM_SHARE_MAX_PIDS));
-	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "share",
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "share",
 		       aclrtMemSetPidToShareableHandle(share + 1000, &me, 1));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "no process",
 		       aclrtMemSetPidToShareableHandle(share, &nobody, 1));
@@ -211,8 +209,15 @@ static int try_import(struct peer *p, uint64_t share)
 	case ACL_SUCCESS: return 0;
 	case ACL_ERROR_RT_DRV_INTERNAL_ERROR: return 1;
 	case ACL_ERROR_RT_INVALID_HANDLE: return 2;
+	case ACL_ERROR_RT_INVALID_DEVICEID: return 4;
 	default: return 3;
 	}
+}
+
+/* try_import() as the unprivileged user, a member of the nodes' group. */
+static int import_as_nobody(struct peer *p, uint64_t share)
+{
+	return drop_privileges(true) ? 101 : try_import(p, share);
 }
 
 /* Whitelisted child: import twice on device 0 (refused), once on device 1. */
@@ -255,13 +260,13 @@ TEST_F(share, import_refusals)
 	/* The exporting process itself. */
 	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "exporting process",
 		       aclrtMemImportFromShareableHandle(share, 0, &mine));
-	/* Forged values. */
+	/* Forged values: the same answer as a refusal. */
 	peer_start(&p, try_import, share + 1);
-	EXPECT_EQ(2, peer_wait(&p));
+	EXPECT_EQ(1, peer_wait(&p));
 	peer_start(&p, try_import, share ^ (1ULL << 32));
-	EXPECT_EQ(2, peer_wait(&p));
+	EXPECT_EQ(1, peer_wait(&p));
 	peer_start(&p, try_import, share | (1ULL << 50));
-	EXPECT_EQ(2, peer_wait(&p));
+	EXPECT_EQ(1, peer_wait(&p));
 	/* Whitelisted: twice on one device is refused, other devices are fine. */
 	peer_start(&p, import_twice, 0);
 	pid = (int32_t)peer_recv(&p, false);
@@ -299,7 +304,7 @@ TEST_F(share, gone_after_last_holder)
 						  &share));
 	ASSERT_OK(aclrtFreePhysical(h));
 	peer_start(&p, try_import, share);
-	EXPECT_EQ(2, peer_wait(&p));
+	EXPECT_EQ(1, peer_wait(&p));
 }
 
 /*
@@ -360,7 +365,7 @@ static void exporter_dies(struct __test_metadata *_metadata, int step)
 	EXPECT_EQ(128 + SIGKILL, peer_wait(&p));
 	if (step < 2) {
 		/* Dead exporter, no other holder: nothing left to import. */
-		EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE,
+		EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
 			   aclrtMemImportFromShareableHandle(share, 0, &h));
 		EXPECT_EQ(used0, device_used_raw(0));
 		return;
@@ -573,6 +578,109 @@ TEST_F(share, bare_tgid)
 	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtDeviceGetBareTgid(NULL));
 	EXPECT_OK(aclrtDeviceGetBareTgid(&tgid));
 	EXPECT_EQ(getpid(), tgid);
+}
+
+/* What an unprivileged stranger probes with: a refused, a gone, a made-up share. */
+static uint64_t probes[3];
+
+/*
+ * The stranger: every probe gets 507899 and the same rule in its message,
+ * so that it cannot tell a share that exists from one that does not.
+ */
+static int probe_alike(struct peer *p, uint64_t arg)
+{
+	char first[512] = "";
+	aclrtDrvMemHandle h;
+	const char *msg;
+	int i;
+
+	(void)p;
+	(void)arg;
+	if (drop_privileges(true) || aclInit(NULL))
+		return 100;
+	for (i = 0; i < 3; i++) {
+		if (aclrtMemImportFromShareableHandle(probes[i], 0, &h) !=
+		    ACL_ERROR_RT_DRV_INTERNAL_ERROR)
+			return 1 + i;
+		msg = aclGetRecentErrMsg();
+		msg = msg ? strstr(msg, "deviceId=0: ") : NULL;
+		if (!msg)
+			return 10 + i;
+		if (!i)
+			snprintf(first, sizeof(first), "%s", msg);
+		else if (strcmp(first, msg))
+			return 20 + i;
+	}
+	return 0;
+}
+
+/*
+ * A share value is a capability: the device in bits 39..32, the other 56
+ * bits random (not a counter: neighbours are far apart, and bits 63..40 are
+ * used), and a stranger learns nothing from probing.
+ */
+TEST_F(share, values_are_capabilities)
+{
+	enum { N = 16 };
+	const uint64_t dev_bits = 0xffULL << 32;
+	aclrtDrvMemHandle h[N];
+	uint64_t v[N], high = 0, d;
+	struct peer p;
+	int i, j;
+
+	for (i = 0; i < N; i++) {
+		MALLOC_PHYS(h[i], PAGE_2M, i & 1);
+		ASSERT_OK(aclrtMemExportToShareableHandle(h[i], ACL_MEM_HANDLE_TYPE_NONE,
+							  0, &v[i]));
+		EXPECT_EQ((uint64_t)(i & 1), (v[i] >> 32) & 0xff);
+		high |= v[i] >> 40;
+	}
+	EXPECT_NE(0, high);
+	for (i = 0; i < N; i++)
+		for (j = i + 1; j < N; j++) {
+			d = (v[i] & ~dev_bits) > (v[j] & ~dev_bits) ?
+			    (v[i] & ~dev_bits) - (v[j] & ~dev_bits) :
+			    (v[j] & ~dev_bits) - (v[i] & ~dev_bits);
+			EXPECT_LT(1ULL << 20, d);
+		}
+	/* Refused (never whitelisted), gone (freed by its only holder), made up. */
+	probes[0] = v[0];
+	probes[1] = v[N - 2];
+	ASSERT_OK(aclrtFreePhysical(h[N - 2]));
+	probes[2] = v[0] ^ (1ULL << 45);
+	peer_start(&p, probe_alike, 0);
+	EXPECT_EQ(0, peer_wait(&p));
+	for (i = 0; i < N; i++)
+		if (i != N - 2)
+			EXPECT_OK(aclrtFreePhysical(h[i]));
+}
+
+/*
+ * Importing reaches the memory's own device: a process that cannot open
+ * that device's node cannot import its memory, even for a device it has
+ * (107001); with the node, the import works.
+ */
+TEST_F(share, import_needs_the_memory_device_node)
+{
+	aclrtDrvMemHandle h;
+	struct stat st;
+	uint64_t share;
+	struct peer p;
+
+	if (getuid() != 0)
+		SKIP(return, "needs root to change the node's mode");
+	MALLOC_PHYS(h, PAGE_2M, 1);
+	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE,
+						  ACL_RT_VMM_EXPORT_FLAG_DISABLE_PID_VALIDATION,
+						  &share));
+	ASSERT_EQ(0, stat("/dev/acl_vmm1", &st));
+	ASSERT_EQ(0, chmod("/dev/acl_vmm1", 0600));
+	peer_start(&p, import_as_nobody, share);
+	EXPECT_EQ(4, peer_wait(&p));
+	ASSERT_EQ(0, chmod("/dev/acl_vmm1", st.st_mode & 07777));
+	peer_start(&p, import_as_nobody, share);
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_OK(aclrtFreePhysical(h));
 }
 
 TEST_HARNESS_MAIN

@@ -105,7 +105,7 @@ TEST_F(uapi, struct_sizes)
 	EXPECT_EQ(PAGE_2M, info.page_size);
 	EXPECT_EQ(ACL_VMM_ABI_VERSION, info.abi_version);
 	EXPECT_EQ(ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
-		  ACL_VMM_CAP_STREAMS, info.caps);
+		  ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED, info.caps);
 	/* A caller of the size before the version and caps gets no more. */
 	memset(&info, 0xff, sizeof(info));
 	info.size = offsetof(struct acl_vmm_info, abi_version);

@@ -129,6 +129,12 @@ struct acl_vmm_info {
 #define ACL_VMM_CAP_DMABUF _BITULL(2)
 /* Streams, events, copies and memsets on the device engine. */
 #define ACL_VMM_CAP_STREAMS _BITULL(3)
+/*
+ * Hardened sharing: share values are random capabilities, an unknown, gone
+ * or refused share gets one answer (-ENOENT), importing needs the node of
+ * the memory's device.
+ */
+#define ACL_VMM_CAP_SHARE_HARDENED _BITULL(4)
 
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
@@ -443,10 +449,13 @@ struct acl_vmm_tgid {
 
 #define ACL_VMM_GET_TGID _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_TGID)
 
-/* A share: the exporting device in bits 39..32, the share id in 31..0. */
+/*
+ * A share value: the exporting device in bits 39..32, the other 56 bits
+ * random. It is a capability: whoever holds the value and is allowed (the
+ * whitelist) may import; a value nobody was told cannot be found.
+ */
 #define ACL_VMM_SHARE_DEVICE_SHIFT 32
 #define ACL_VMM_SHARE_DEVICE_MASK 0xffULL
-#define ACL_VMM_SHARE_ID_MASK 0xffffffffULL
 /* Most processes one share may name. */
 #define ACL_VMM_SHARE_MAX_PIDS 65535
 
@@ -468,7 +477,8 @@ enum acl_vmm_export_flags {
  *
  * Memory can be exported once: -EEXIST after that. -ENOENT for an unknown
  * handle, -EINVAL for host memory. The share lives as long as its memory,
- * that is as long as any process holds a handle of it.
+ * that is as long as any process holds a handle of it. It can be named
+ * only once this call has returned successfully.
  */
 struct acl_vmm_export {
 	__u32 size;
@@ -491,10 +501,10 @@ struct acl_vmm_export {
  * @__reserved: must be 0
  *
  * Adds the processes to the share's whitelist; they are held by identity,
- * so that a process reusing an id later is not whitelisted. -ENOENT for an
- * unknown share, -EPERM when the caller did not export it, -ESRCH for an id
- * that names no process (nothing is added then), -E2BIG when the share
- * would name more than ACL_VMM_SHARE_MAX_PIDS processes.
+ * so that a process reusing an id later is not whitelisted. -ENOENT for a
+ * share that is unknown, gone, or that the caller did not export (alike),
+ * -ESRCH for an id that names no process (nothing is added then), -E2BIG
+ * when the share would name more than ACL_VMM_SHARE_MAX_PIDS processes.
  */
 struct acl_vmm_set_pids {
 	__u32 size;
@@ -515,10 +525,12 @@ struct acl_vmm_set_pids {
  * @device: the attached device the importer uses it from
  * @handle: out: a new handle of the shared memory
  *
- * -ENOENT for an unknown or gone share, -EPERM when the caller exported it,
- * -EACCES when the caller is not whitelisted, -EEXIST when the caller
- * already holds an imported handle of it for @device, -ENODEV for a device
- * not attached.
+ * -ENOENT for a share that is unknown, gone, or that the caller may not
+ * import (not whitelisted): alike, so that no caller learns whether a share
+ * it may not use exists. -EPERM when the caller exported it, -EEXIST when
+ * the caller already holds an imported handle of it for @device, -ENODEV
+ * for @device not attached, or when the memory's own device is not
+ * attached: reaching another device's memory needs that device's node.
  */
 struct acl_vmm_import {
 	__u32 size;
