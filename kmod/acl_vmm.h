@@ -193,6 +193,10 @@ struct acl_vmm_share {
  * @chunks: the chunks, 2 MiB compound pages (backend data)
  * @vmm: the module
  * @share: the share exporting it, if any; under acl_vmm.shares_lock
+ * @locked_mm: host memory: the mm whose RLIMIT_MEMLOCK budget (locked_vm)
+ *             it is charged to, grabbed; NULL for device memory
+ * @release_work: host memory: the end of its release, which uncharges
+ *                @locked_mm where no lock is held
  *
  * Immutable once created but for @share.
  */
@@ -207,6 +211,8 @@ struct acl_vmm_mem {
 	struct page **chunks;
 	struct acl_vmm *vmm;
 	struct acl_vmm_share *share;
+	struct mm_struct *locked_mm;
+	struct work_struct release_work;
 };
 
 /**
@@ -558,6 +564,8 @@ int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd);
 
 /* physical.c */
+int acl_vmm_physical_init(void);
+void acl_vmm_physical_fini(void);
 u32 acl_vmm_mem_device_index(const struct acl_vmm_mem *mem);
 void acl_vmm_mem_get(struct acl_vmm_mem *mem);
 void acl_vmm_mem_put(struct acl_vmm_mem *mem);

@@ -345,9 +345,12 @@ static int __init acl_vmm_init(void)
 	ret = acl_vmm_inode_init(&acl_vmm);
 	if (ret)
 		return ret;
-	ret = acl_vmm_engine_init();
+	ret = acl_vmm_physical_init();
 	if (ret)
 		goto err_inode_fini;
+	ret = acl_vmm_engine_init();
+	if (ret)
+		goto err_physical_fini;
 	acl_vmm_shares_init(&acl_vmm);
 	acl_vmm_debugfs_init(&acl_vmm);
 	ret = acl_vmm_devices_init(&acl_vmm, num_devices, bytes);
@@ -372,6 +375,8 @@ err_debugfs_fini:
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
 	acl_vmm_engine_fini();
+err_physical_fini:
+	acl_vmm_physical_fini();
 err_inode_fini:
 	acl_vmm_inode_fini(&acl_vmm);
 	return ret;
@@ -384,6 +389,7 @@ static void __exit acl_vmm_exit(void)
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
 	acl_vmm_engine_fini();
+	acl_vmm_physical_fini();
 	acl_vmm_inode_fini(&acl_vmm);
 }
 

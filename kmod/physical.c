@@ -9,9 +9,18 @@
  * mapped only marks it: its id stays (a second destroy is told -EALREADY)
  * until the last mapping goes, then the handle and its reference to the
  * memory go.
+ *
+ * Host memory (no device) is charged to the allocating process's
+ * RLIMIT_MEMLOCK budget with account_locked_vm(), as VFIO charges the
+ * pages it pins (VmLck in /proc/PID/status; CAP_IPC_LOCK lifts the limit),
+ * besides its memory cgroup. Memory can go where the mm's locks may not be
+ * taken (under acl_vmm_ctx.lock, in a VMA's close): the uncharge is done
+ * by a work item, and skipped once the process is gone, as VFIO does.
  */
 #include <linux/nodemask.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "acl_vmm.h"
 #include "trace.h"
@@ -27,6 +36,57 @@ u32 acl_vmm_mem_device_index(const struct acl_vmm_mem *mem)
 	return mem->dev ? mem->dev->index : ACL_VMM_DEVICE_HOST;
 }
 
+static struct workqueue_struct *acl_vmm_release_wq;
+
+/**
+ * acl_vmm_physical_init() - set up what releasing host memory needs
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int acl_vmm_physical_init(void)
+{
+	acl_vmm_release_wq = alloc_workqueue("acl_vmm_release", 0, 0);
+	return acl_vmm_release_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * acl_vmm_physical_fini() - wait for the releases under way, at unload
+ */
+void acl_vmm_physical_fini(void)
+{
+	destroy_workqueue(acl_vmm_release_wq);
+}
+
+/* Charge host memory to the calling process's RLIMIT_MEMLOCK budget. */
+static int acl_vmm_mem_lock_charge(struct acl_vmm_mem *mem)
+{
+	if (account_locked_vm(current->mm, mem->size >> PAGE_SHIFT, true))
+		return -EDQUOT;
+	mmgrab(current->mm);
+	mem->locked_mm = current->mm;
+	return 0;
+}
+
+static void acl_vmm_mem_lock_uncharge(struct acl_vmm_mem *mem)
+{
+	struct mm_struct *mm = mem->locked_mm;
+
+	if (mmget_not_zero(mm)) {
+		account_locked_vm(mm, mem->size >> PAGE_SHIFT, false);
+		mmput_async(mm);
+	}
+	mmdrop(mm);
+}
+
+static void acl_vmm_mem_release_work(struct work_struct *work)
+{
+	struct acl_vmm_mem *mem =
+		container_of(work, struct acl_vmm_mem, release_work);
+
+	acl_vmm_mem_lock_uncharge(mem);
+	kfree(mem);
+}
+
 static void acl_vmm_mem_release(struct kref *kref)
 {
 	struct acl_vmm_mem *mem = container_of(kref, struct acl_vmm_mem, kref);
@@ -35,6 +95,11 @@ static void acl_vmm_mem_release(struct kref *kref)
 	mem->ops->release(mem);
 	if (mem->dev)
 		acl_vmm_device_uncharge(mem->dev, mem->size);
+	if (mem->locked_mm) {
+		INIT_WORK(&mem->release_work, acl_vmm_mem_release_work);
+		queue_work(acl_vmm_release_wq, &mem->release_work);
+		return;
+	}
 	kfree(mem);
 }
 
@@ -82,11 +147,19 @@ static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm *vmm,
 	mem->size = size;
 	mem->granule_shift = granule_shift;
 	mem->nr_chunks = size >> ACL_VMM_CHUNK_SHIFT;
+	if (!dev) {
+		ret = acl_vmm_mem_lock_charge(mem);
+		if (ret)
+			goto err_free_mem;
+	}
 	ret = mem->ops->alloc(mem);
 	if (ret)
-		goto err_free_mem;
+		goto err_lock_uncharge;
 	return mem;
 
+err_lock_uncharge:
+	if (mem->locked_mm)
+		acl_vmm_mem_lock_uncharge(mem);
 err_free_mem:
 	kfree(mem);
 err_uncharge:

@@ -58,6 +58,8 @@ static const struct acl_vmm_errno_rule acl_vmm_errno_rules[] = {
 	  "prop->location.id is not a device index" },
 	{ ACL_VMM_OP_ALLOC, ENOMEM, ACL_ERROR_RT_MEMORY_ALLOCATION,
 	  "out of memory: the device has not size bytes left (nothing was allocated)" },
+	{ ACL_VMM_OP_ALLOC, EDQUOT, ACL_ERROR_RT_MEMORY_ALLOCATION,
+	  "size: host memory counts against the process's RLIMIT_MEMLOCK (ulimit -l), which it would exceed; CAP_IPC_LOCK lifts the limit (nothing was allocated)" },
 	{ ACL_VMM_OP_ALLOC, EINVAL, ACL_ERROR_RT_PARAM_INVALID,
 	  "size must be a multiple of the granularity, and prop->location.id 0 for host memory or an online NUMA node" },
 

@@ -3,6 +3,8 @@
  * aclrtMallocPhysical, aclrtFreePhysical and
  * aclrtMemGetAllocationGranularity: every rule of the contract.
  */
+#include <sys/resource.h>
+
 #include "acl_test.h"
 
 ACL_FIXTURE(phys)
@@ -354,6 +356,103 @@ TEST_F(phys, huge1g)
 	EXPECT_OK(aclrtUnmapMem(p + GIB));
 	EXPECT_OK(aclrtFreePhysical(h));
 	EXPECT_OK(aclrtReleaseMemAddress(p));
+}
+
+/* VmLck of this process, in kB, or -1. */
+static long vm_locked_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* VmLck settles at @kb (the uncharge of freed memory is asynchronous). */
+static bool vm_locked_settles(long kb)
+{
+	int i;
+
+	for (i = 0; i < 200 && vm_locked_kb() != kb; i++)
+		usleep(50000);
+	return vm_locked_kb() == kb;
+}
+
+/*
+ * The unprivileged side: with RLIMIT_MEMLOCK at 8 MiB, 4 MiB of host
+ * memory fits and shows in VmLck, 6 MiB more does not (207001, naming the
+ * limit), and the budget comes back with the free.
+ */
+static int memlock_child(void)
+{
+	struct rlimit rl = { 8 << 20, 8 << 20 };
+	aclrtPhysicalMemProp prop = host_prop();
+	aclrtDrvMemHandle a, b;
+	const char *msg;
+
+	if (drop_privileges(true) || setrlimit(RLIMIT_MEMLOCK, &rl) || aclInit(NULL))
+		return 100;
+	if (aclrtMallocPhysical(&a, 2 * PAGE_2M, &prop, 0))
+		return 1;
+	if (!vm_locked_settles(4096))
+		return 2;
+	if (aclrtMallocPhysical(&b, 3 * PAGE_2M, &prop, 0) != ACL_ERROR_RT_MEMORY_ALLOCATION)
+		return 3;
+	msg = aclGetRecentErrMsg();
+	if (!msg || !strstr(msg, "RLIMIT_MEMLOCK"))
+		return 4;
+	if (vm_locked_kb() != 4096)
+		return 5;
+	if (aclrtFreePhysical(a) || !vm_locked_settles(0))
+		return 6;
+	if (aclrtMallocPhysical(&b, 3 * PAGE_2M, &prop, 0) || aclrtFreePhysical(b))
+		return 7;
+	/* Device memory is the device's: no RLIMIT_MEMLOCK charge. */
+	prop = device_prop(0, ACL_HBM_MEM_HUGE);
+	if (aclrtMallocPhysical(&a, 8 * PAGE_2M, &prop, 0) || vm_locked_kb() != 0 ||
+	    aclrtFreePhysical(a))
+		return 8;
+	return aclFinalize() ? 9 : 0;
+}
+
+/* With CAP_IPC_LOCK (root here), the limit does not apply. */
+static int memlock_root_child(void)
+{
+	struct rlimit rl = { PAGE_2M, PAGE_2M };
+	aclrtPhysicalMemProp prop = host_prop();
+	aclrtDrvMemHandle a;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || aclInit(NULL))
+		return 100;
+	if (aclrtMallocPhysical(&a, 2 * PAGE_2M, &prop, 0))
+		return 1;
+	return aclFinalize() ? 2 : 0;
+}
+
+static int run_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Host memory counts in the one RLIMIT_MEMLOCK budget, as pinned pages do. */
+TEST_F(phys, host_memory_counts_against_memlock)
+{
+	if (getuid() != 0)
+		SKIP(return, "needs root to drop to another user");
+	EXPECT_EQ(0, run_child(memlock_child));
+	EXPECT_EQ(0, run_child(memlock_root_child));
 }
 
 TEST_HARNESS_MAIN
