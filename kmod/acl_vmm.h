@@ -90,7 +90,12 @@ struct acl_vmm_mem;
  * @name: name of the backend
  * @alloc: fill @mem->chunks with @mem->size bytes of zeroed memory; on
  *         failure nothing stays allocated
- * @release: give all of @mem's memory back
+ * @release: give all of @mem's memory back (what others still reference
+ *           lives on with them)
+ * @reclaim: at the last reference to device memory: give back what nobody
+ *           else references (pinned by GUP, held by a pipe); return the
+ *           bytes still referenced elsewhere, which stay charged to the
+ *           device until a later call finds them free
  * @page: the struct page backing byte @offset of @mem
  *
  * The system memory backend (backend_sysmem.c) provides host RAM in 2 MiB
@@ -101,6 +106,7 @@ struct acl_vmm_backend_ops {
 	const char *name;
 	int (*alloc)(struct acl_vmm_mem *mem);
 	void (*release)(struct acl_vmm_mem *mem);
+	u64 (*reclaim)(struct acl_vmm_mem *mem);
 	struct page *(*page)(struct acl_vmm_mem *mem, u64 offset);
 };
 
@@ -113,16 +119,19 @@ extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
  * @name: the node's name
  * @index: its index, from 0
  * @capacity: bytes of memory it has
- * @lock: protects @used
+ * @lock: protects @used and @held
  * @used: bytes of @capacity allocated, by every process
+ * @held: bytes of @used that were freed but are still referenced outside
+ *        the module (pinned pages): they return at their last reference
  */
 struct acl_vmm_device {
 	struct miscdevice misc;
 	char name[sizeof("acl_vmm") + 10];	/* any u32 index */
 	u32 index;
 	u64 capacity;
-	spinlock_t lock; /* protects @used */
+	spinlock_t lock; /* protects @used and @held */
 	u64 used;
+	u64 held;
 };
 
 /**
@@ -197,6 +206,9 @@ struct acl_vmm_share {
  *             it is charged to, grabbed; NULL for device memory
  * @release_work: host memory: the end of its release, which uncharges
  *                @locked_mm where no lock is held
+ * @held_node: device memory freed while referenced elsewhere: in the list
+ *             of held memory (physical.c)
+ * @held: bytes of it still referenced elsewhere, charged to @dev
  *
  * Immutable once created but for @share.
  */
@@ -213,6 +225,8 @@ struct acl_vmm_mem {
 	struct acl_vmm_share *share;
 	struct mm_struct *locked_mm;
 	struct work_struct release_work;
+	struct list_head held_node;
+	u64 held;
 };
 
 /**
@@ -560,11 +574,14 @@ int acl_vmm_ioctl_attach(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_device_charge(struct acl_vmm_device *dev, u64 bytes);
 void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes);
 u64 acl_vmm_device_used(struct acl_vmm_device *dev);
+void acl_vmm_device_hold(struct acl_vmm_device *dev, s64 bytes);
+u64 acl_vmm_device_held(struct acl_vmm_device *dev);
 int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd);
 
 /* physical.c */
 int acl_vmm_physical_init(void);
+void acl_vmm_physical_drain(void);
 void acl_vmm_physical_fini(void);
 u32 acl_vmm_mem_device_index(const struct acl_vmm_mem *mem);
 void acl_vmm_mem_get(struct acl_vmm_mem *mem);

@@ -21,7 +21,8 @@ static void acl_vmm_sysmem_put_chunks(struct acl_vmm_mem *mem,
 				      unsigned long count)
 {
 	while (count--)
-		put_page(mem->chunks[count]);
+		if (mem->chunks[count])
+			put_page(mem->chunks[count]);
 }
 
 static int acl_vmm_sysmem_alloc(struct acl_vmm_mem *mem)
@@ -65,6 +66,30 @@ static void acl_vmm_sysmem_release(struct acl_vmm_mem *mem)
 	mem->chunks = NULL;
 }
 
+/*
+ * Put every chunk nobody but this module holds; a chunk pinned or
+ * referenced elsewhere (a pipe, O_DIRECT, an RDMA region) stays. Nobody can
+ * take a new reference to a chunk whose only one is ours: its memory is no
+ * longer mapped anywhere.
+ */
+static u64 acl_vmm_sysmem_reclaim(struct acl_vmm_mem *mem)
+{
+	unsigned long i;
+	u64 held = 0;
+
+	for (i = 0; i < mem->nr_chunks; i++) {
+		if (!mem->chunks[i])
+			continue;
+		if (page_ref_count(mem->chunks[i]) == 1) {
+			put_page(mem->chunks[i]);
+			mem->chunks[i] = NULL;
+		} else {
+			held += ACL_VMM_CHUNK_SIZE;
+		}
+	}
+	return held;
+}
+
 static struct page *acl_vmm_sysmem_page(struct acl_vmm_mem *mem, u64 offset)
 {
 	struct page *chunk = mem->chunks[offset >> ACL_VMM_CHUNK_SHIFT];
@@ -76,5 +101,6 @@ const struct acl_vmm_backend_ops acl_vmm_sysmem_ops = {
 	.name = "sysmem",
 	.alloc = acl_vmm_sysmem_alloc,
 	.release = acl_vmm_sysmem_release,
+	.reclaim = acl_vmm_sysmem_reclaim,
 	.page = acl_vmm_sysmem_page,
 };

@@ -3,7 +3,8 @@
  * DOC: Visibility
  *
  * sysfs, under each device's misc device (/sys/class/misc/acl_vmmN/):
- * capacity, used and free, in bytes.
+ * capacity, used, free and held (freed, but its pages still referenced
+ * elsewhere: part of used), in bytes.
  *
  * debugfs (/sys/kernel/debug/acl_vmm/): "contexts" lists every open
  * context, one line of key=value pairs each (process, counts, bytes held
@@ -45,6 +46,13 @@ static ssize_t used_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(used);
 
+static ssize_t held_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", acl_vmm_device_held(acl_vmm_dev_of(dev)));
+}
+static DEVICE_ATTR_RO(held);
+
 static ssize_t free_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -58,6 +66,7 @@ static struct attribute *acl_vmm_device_attrs[] = {
 	&dev_attr_capacity.attr,
 	&dev_attr_used.attr,
 	&dev_attr_free.attr,
+	&dev_attr_held.attr,
 	NULL,
 };
 

@@ -142,6 +142,35 @@ u64 acl_vmm_device_used(struct acl_vmm_device *dev)
 }
 
 /**
+ * acl_vmm_device_hold() - account for freed memory still referenced
+ * @dev: the device
+ * @bytes: bytes that became held (positive) or were given back (negative);
+ *         held bytes stay in the device's usage
+ */
+void acl_vmm_device_hold(struct acl_vmm_device *dev, s64 bytes)
+{
+	spin_lock(&dev->lock);
+	dev->held += bytes;
+	spin_unlock(&dev->lock);
+}
+
+/**
+ * acl_vmm_device_held() - bytes of a device's usage freed but still held
+ * @dev: the device
+ *
+ * Return: the bytes, read under the device's lock.
+ */
+u64 acl_vmm_device_held(struct acl_vmm_device *dev)
+{
+	u64 held;
+
+	spin_lock(&dev->lock);
+	held = dev->held;
+	spin_unlock(&dev->lock);
+	return held;
+}
+
+/**
  * acl_vmm_ctx_device() - a device the context may use
  * @ctx: the context
  * @index: the device's index

@@ -385,6 +385,7 @@ err_inode_fini:
 static void __exit acl_vmm_exit(void)
 {
 	misc_deregister(&acl_vmm.misc);
+	acl_vmm_physical_drain();
 	acl_vmm_devices_fini(&acl_vmm);
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);

@@ -16,6 +16,13 @@
  * besides its memory cgroup. Memory can go where the mm's locks may not be
  * taken (under acl_vmm_ctx.lock, in a VMA's close): the uncharge is done
  * by a work item, and skipped once the process is gone, as VFIO does.
+ *
+ * Device memory stays GUP-able (RDMA registers it), so its pages may be
+ * referenced outside the module when its last handle goes: a pipe holding
+ * a vmsplice(), an O_DIRECT read, an RDMA region. Its capacity comes back
+ * only with the pages: at release the backend gives back what nobody else
+ * references (ops->reclaim) and the rest stays charged, shown as "held",
+ * and is retried every second until it is free.
  */
 #include <linux/nodemask.h>
 #include <linux/sched/mm.h>
@@ -38,6 +45,12 @@ u32 acl_vmm_mem_device_index(const struct acl_vmm_mem *mem)
 
 static struct workqueue_struct *acl_vmm_release_wq;
 
+/* Device memory freed while its pages were referenced elsewhere. */
+static LIST_HEAD(acl_vmm_held_list);
+static DEFINE_MUTEX(acl_vmm_held_lock);	/* protects acl_vmm_held_list */
+static void acl_vmm_held_scan(struct work_struct *work);
+static DECLARE_DELAYED_WORK(acl_vmm_held_work, acl_vmm_held_scan);
+
 /**
  * acl_vmm_physical_init() - set up what releasing host memory needs
  *
@@ -55,6 +68,63 @@ int acl_vmm_physical_init(void)
 void acl_vmm_physical_fini(void)
 {
 	destroy_workqueue(acl_vmm_release_wq);
+}
+
+/*
+ * Give back what nobody else references any more; true when nothing of
+ * @mem is left. Device memory only.
+ */
+static bool acl_vmm_mem_reclaim(struct acl_vmm_mem *mem)
+{
+	u64 held = mem->ops->reclaim(mem);
+
+	acl_vmm_device_uncharge(mem->dev, mem->held - held);
+	acl_vmm_device_hold(mem->dev, (s64)held - (s64)mem->held);
+	mem->held = held;
+	return !held;
+}
+
+static void acl_vmm_mem_free(struct acl_vmm_mem *mem)
+{
+	mem->ops->release(mem);
+	kfree(mem);
+}
+
+static void acl_vmm_held_scan(struct work_struct *work)
+{
+	struct acl_vmm_mem *mem, *next;
+	bool again;
+
+	mutex_lock(&acl_vmm_held_lock);
+	list_for_each_entry_safe(mem, next, &acl_vmm_held_list, held_node) {
+		if (!acl_vmm_mem_reclaim(mem))
+			continue;
+		list_del(&mem->held_node);
+		acl_vmm_mem_free(mem);
+	}
+	again = !list_empty(&acl_vmm_held_list);
+	mutex_unlock(&acl_vmm_held_lock);
+	if (again)
+		queue_delayed_work(acl_vmm_release_wq, &acl_vmm_held_work, HZ);
+}
+
+/**
+ * acl_vmm_physical_drain() - let go of held memory, at unload
+ *
+ * The module's references go; the pages live on with their other holders,
+ * and the devices' charges are returned.
+ */
+void acl_vmm_physical_drain(void)
+{
+	struct acl_vmm_mem *mem, *next;
+
+	cancel_delayed_work_sync(&acl_vmm_held_work);
+	list_for_each_entry_safe(mem, next, &acl_vmm_held_list, held_node) {
+		list_del(&mem->held_node);
+		acl_vmm_device_uncharge(mem->dev, mem->held);
+		acl_vmm_device_hold(mem->dev, -(s64)mem->held);
+		acl_vmm_mem_free(mem);
+	}
 }
 
 /* Charge host memory to the calling process's RLIMIT_MEMLOCK budget. */
@@ -92,9 +162,20 @@ static void acl_vmm_mem_release(struct kref *kref)
 	struct acl_vmm_mem *mem = container_of(kref, struct acl_vmm_mem, kref);
 
 	acl_vmm_share_unpublish(mem);
+	if (mem->dev) {
+		mem->held = mem->size;	/* all of it charged, none reclaimed */
+		acl_vmm_device_hold(mem->dev, mem->size);
+		if (!acl_vmm_mem_reclaim(mem)) {
+			mutex_lock(&acl_vmm_held_lock);
+			list_add_tail(&mem->held_node, &acl_vmm_held_list);
+			mutex_unlock(&acl_vmm_held_lock);
+			queue_delayed_work(acl_vmm_release_wq, &acl_vmm_held_work, HZ);
+			return;
+		}
+		acl_vmm_mem_free(mem);
+		return;
+	}
 	mem->ops->release(mem);
-	if (mem->dev)
-		acl_vmm_device_uncharge(mem->dev, mem->size);
 	if (mem->locked_mm) {
 		INIT_WORK(&mem->release_work, acl_vmm_mem_release_work);
 		queue_work(acl_vmm_release_wq, &mem->release_work);

@@ -9,7 +9,7 @@
  *   acl-vmm-smi -w SECONDS [-c COUNT]
  *                               again every SECONDS (COUNT times, or forever)
  *
- * Sources: /sys/class/misc/acl_vmmN/{capacity,used,free} and
+ * Sources: /sys/class/misc/acl_vmmN/{capacity,used,free,held} and
  * /sys/kernel/debug/acl_vmm/{contexts,PID-ID/maps}.
  */
 #include <dirent.h>
@@ -30,8 +30,10 @@
 
 static bool json;
 
+#define DEVICE_RULE "+--------+--------------+--------------+--------------+--------------+---------+"
+
 struct device {
-	unsigned long long capacity, used, free;
+	unsigned long long capacity, used, free, held;
 };
 
 static int read_u64(const char *path, unsigned long long *v)
@@ -59,6 +61,8 @@ static int read_devices(struct device *d)
 		read_u64(path, &d[n].used);
 		snprintf(path, sizeof(path), SYSFS "/acl_vmm%d/free", n);
 		read_u64(path, &d[n].free);
+		snprintf(path, sizeof(path), SYSFS "/acl_vmm%d/held", n);
+		read_u64(path, &d[n].held);
 	}
 	return n;
 }
@@ -91,19 +95,22 @@ static void show_devices(const struct device *d, int n)
 	if (json) {
 		printf("  \"devices\": [");
 		for (i = 0; i < n; i++)
-			printf("%s\n    {\"device\": %d, \"capacity\": %llu, \"used\": %llu, \"free\": %llu}",
-			       i ? "," : "", i, d[i].capacity, d[i].used, d[i].free);
+			printf("%s\n    {\"device\": %d, \"capacity\": %llu, \"used\": %llu, \"held\": %llu, \"free\": %llu}",
+			       i ? "," : "", i, d[i].capacity, d[i].used, d[i].held,
+			       d[i].free);
 		printf("\n  ]");
 		return;
 	}
-	printf("+--------+--------------+--------------+--------------+--------+\n");
-	printf("| Device |   Total MiB  |   Used MiB   |   Free MiB   | Used %%|\n");
-	printf("+--------+--------------+--------------+--------------+--------+\n");
+	/* Held: freed, its pages still referenced elsewhere (part of Used). */
+	printf("%s\n", DEVICE_RULE);
+	printf("| Device |   Total MiB  |   Used MiB   |   Held MiB   |   Free MiB   |  Used %% |\n");
+	printf("%s\n", DEVICE_RULE);
 	for (i = 0; i < n; i++)
-		printf("| %6d | %12.0f | %12.0f | %12.0f | %5.1f%% |\n", i,
-		       d[i].capacity / MIB, d[i].used / MIB, d[i].free / MIB,
+		printf("| %6d | %12.0f | %12.0f | %12.0f | %12.0f | %6.1f%% |\n", i,
+		       d[i].capacity / MIB, d[i].used / MIB, d[i].held / MIB,
+		       d[i].free / MIB,
 		       d[i].capacity ? 100.0 * d[i].used / d[i].capacity : 0.0);
-	printf("+--------+--------------+--------------+--------------+--------+\n");
+	printf("%s\n", DEVICE_RULE);
 }
 
 static void show_processes(int ndev)
