@@ -573,9 +573,8 @@ struct acl_vmm_device *acl_vmm_ctx_device(struct acl_vmm_ctx *ctx, u32 index);
 int acl_vmm_ioctl_attach(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_device_charge(struct acl_vmm_device *dev, u64 bytes);
 void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes);
-u64 acl_vmm_device_used(struct acl_vmm_device *dev);
+u64 acl_vmm_device_usage(struct acl_vmm_device *dev, u64 *held);
 void acl_vmm_device_hold(struct acl_vmm_device *dev, s64 bytes);
-u64 acl_vmm_device_held(struct acl_vmm_device *dev);
 int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd);
 

@@ -42,14 +42,17 @@ static DEVICE_ATTR_RO(capacity);
 static ssize_t used_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", acl_vmm_device_used(acl_vmm_dev_of(dev)));
+	return sysfs_emit(buf, "%llu\n", acl_vmm_device_usage(acl_vmm_dev_of(dev), NULL));
 }
 static DEVICE_ATTR_RO(used);
 
 static ssize_t held_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", acl_vmm_device_held(acl_vmm_dev_of(dev)));
+	u64 held;
+
+	acl_vmm_device_usage(acl_vmm_dev_of(dev), &held);
+	return sysfs_emit(buf, "%llu\n", held);
 }
 static DEVICE_ATTR_RO(held);
 
@@ -58,7 +61,7 @@ static ssize_t free_show(struct device *dev, struct device_attribute *attr,
 {
 	struct acl_vmm_device *d = acl_vmm_dev_of(dev);
 
-	return sysfs_emit(buf, "%llu\n", d->capacity - acl_vmm_device_used(d));
+	return sysfs_emit(buf, "%llu\n", d->capacity - acl_vmm_device_usage(d, NULL));
 }
 static DEVICE_ATTR_RO(free);
 

@@ -126,17 +126,21 @@ void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes)
 }
 
 /**
- * acl_vmm_device_used() - bytes of a device's capacity allocated
+ * acl_vmm_device_usage() - bytes of a device's capacity allocated, and held
  * @dev: the device
+ * @held: out, if not NULL: the bytes of the usage that are held (freed,
+ *        still referenced elsewhere)
  *
- * Return: the usage, read under the device's lock.
+ * Return: the usage; both are read at once, under the device's lock.
  */
-u64 acl_vmm_device_used(struct acl_vmm_device *dev)
+u64 acl_vmm_device_usage(struct acl_vmm_device *dev, u64 *held)
 {
 	u64 used;
 
 	spin_lock(&dev->lock);
 	used = dev->used;
+	if (held)
+		*held = dev->held;
 	spin_unlock(&dev->lock);
 	return used;
 }
@@ -152,22 +156,6 @@ void acl_vmm_device_hold(struct acl_vmm_device *dev, s64 bytes)
 	spin_lock(&dev->lock);
 	dev->held += bytes;
 	spin_unlock(&dev->lock);
-}
-
-/**
- * acl_vmm_device_held() - bytes of a device's usage freed but still held
- * @dev: the device
- *
- * Return: the bytes, read under the device's lock.
- */
-u64 acl_vmm_device_held(struct acl_vmm_device *dev)
-{
-	u64 held;
-
-	spin_lock(&dev->lock);
-	held = dev->held;
-	spin_unlock(&dev->lock);
-	return held;
 }
 
 /**
@@ -254,6 +242,6 @@ int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd)
 	if (!dev)
 		return -ENODEV;
 	cmd->capacity = dev->capacity;
-	cmd->used = acl_vmm_device_used(dev);
+	cmd->used = acl_vmm_device_usage(dev, NULL);
 	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 }
