@@ -246,6 +246,28 @@ enum acl_vmm_obj_type {
 };
 
 /**
+ * struct acl_vmm_proc - what the contexts of one process share: its limits
+ * @node: in the module's table of processes (object.c), by @mm
+ * @mm: the process's mm, the key (each context holds it grabbed)
+ * @users: the contexts sharing it; under the table's lock
+ * @nr_objects: the objects of each type in all its contexts
+ * @nr_work: the work queued on all its streams, not ended yet
+ * @waitq: woken when queued work ends, for submitters waiting for room
+ *
+ * A process may open the device many times: what limits a context also
+ * limits the process, across all its files (ACL_VMM_MAX_STREAMS,
+ * ACL_VMM_MAX_EVENTS, the max_queued_work parameter).
+ */
+struct acl_vmm_proc {
+	struct hlist_node node;
+	struct mm_struct *mm;
+	unsigned int users;
+	atomic_t nr_objects[ACL_VMM_OBJ_TYPES];
+	atomic_t nr_work;
+	wait_queue_head_t waitq;
+};
+
+/**
  * struct acl_vmm_object - what every object of a context has (object.c)
  * @id: the id userspace knows it by, its index in acl_vmm_ctx.objects
  * @type: an enum acl_vmm_obj_type
@@ -345,7 +367,7 @@ struct acl_vmm_mapping {
  * @vs: reservations and mappings
  * @objects: handles, streams and events by id (object.c); each holds a
  *           reference to its object
- * @nr_objects: how many objects of each type @objects holds; under its lock
+ * @proc: what the process's contexts share (its limits)
  * @pending: the reservation whose vm_mmap() is under way, if any
  * @next_va: where the next address search starts; under @reserve_lock
  * @fault_hint: the mapping the last fault found: faults come in runs on one
@@ -370,7 +392,7 @@ struct acl_vmm_ctx {
 	struct mutex lock; /* protects the VA space and objects' state */
 	struct acl_vmm_vaspace vs;
 	struct xarray objects;
-	unsigned int nr_objects[ACL_VMM_OBJ_TYPES];
+	struct acl_vmm_proc *proc;
 	struct acl_vmm_reservation *pending;
 	unsigned long next_va;
 	struct acl_vmm_mapping *fault_hint;
@@ -544,7 +566,7 @@ struct acl_vmm_ucmd {
 int acl_vmm_ucmd_respond(struct acl_vmm_ucmd *ucmd, size_t cmd_len);
 
 /* object.c */
-void acl_vmm_objects_init(struct acl_vmm_ctx *ctx);
+int acl_vmm_objects_init(struct acl_vmm_ctx *ctx);
 void acl_vmm_objects_fini(struct acl_vmm_ctx *ctx);
 int acl_vmm_object_alloc(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj,
 			 enum acl_vmm_obj_type type);

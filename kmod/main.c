@@ -263,6 +263,7 @@ static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,
 static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 {
 	struct acl_vmm_ctx *ctx;
+	int ret;
 
 	if (!current->mm)
 		return -EPERM;
@@ -275,7 +276,9 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	mutex_init(&ctx->reserve_lock);
 	mutex_init(&ctx->lock);
 	acl_vmm_vaspace_init(&ctx->vs);
-	acl_vmm_objects_init(ctx);
+	ret = acl_vmm_objects_init(ctx);
+	if (ret)
+		goto err_free_ctx;
 	ctx->next_va = ACL_VMM_VA_START;
 	address_space_init_once(&ctx->mapping);
 	ctx->mapping.host = ctx->vmm->inode;	/* see "The contexts' inode" */
@@ -283,6 +286,11 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	filp->private_data = ctx;
 	acl_vmm_ctx_register(ctx);
 	return 0;
+
+err_free_ctx:
+	mmdrop(ctx->mm);
+	kfree(ctx);
+	return ret;
 }
 
 static int acl_vmm_fops_release(struct inode *inode, struct file *filp)

@@ -24,10 +24,53 @@
  * Handles are also looked up, without a reference, under acl_vmm_ctx.lock
  * (the mapping code counts their mappings under it): a handle is removed
  * from the table only under that lock.
+ *
+ * The limits on objects (ACL_VMM_MAX_STREAMS, ACL_VMM_MAX_EVENTS) and on
+ * queued work are a process's, across all the files it opened: its
+ * contexts share one struct acl_vmm_proc, found by mm.
  */
+#include <linux/hashtable.h>
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
+
+static DEFINE_MUTEX(acl_vmm_procs_lock);	/* protects acl_vmm_procs */
+static DEFINE_HASHTABLE(acl_vmm_procs, 6);
+
+/* The process's shared part, found or made; NULL when out of memory. */
+static struct acl_vmm_proc *acl_vmm_proc_get(struct mm_struct *mm)
+{
+	struct acl_vmm_proc *proc;
+
+	mutex_lock(&acl_vmm_procs_lock);
+	hash_for_each_possible(acl_vmm_procs, proc, node, (unsigned long)mm)
+		if (proc->mm == mm)
+			goto found;
+	proc = kzalloc(sizeof(*proc), GFP_KERNEL_ACCOUNT);
+	if (!proc)
+		goto out_unlock;
+	proc->mm = mm;
+	init_waitqueue_head(&proc->waitq);
+	hash_add(acl_vmm_procs, &proc->node, (unsigned long)mm);
+found:
+	proc->users++;
+out_unlock:
+	mutex_unlock(&acl_vmm_procs_lock);
+	return proc;
+}
+
+static void acl_vmm_proc_put(struct acl_vmm_proc *proc)
+{
+	mutex_lock(&acl_vmm_procs_lock);
+	if (--proc->users) {
+		proc = NULL;
+	} else {
+		hash_del(&proc->node);
+		WARN_ON(atomic_read(&proc->nr_work));
+	}
+	mutex_unlock(&acl_vmm_procs_lock);
+	kfree(proc);
+}
 
 /**
  * struct acl_vmm_object_ops - what each type of object does
@@ -65,11 +108,17 @@ static const struct acl_vmm_object_ops acl_vmm_object_ops[ACL_VMM_OBJ_TYPES] = {
 
 /**
  * acl_vmm_objects_init() - set up a context's object table
- * @ctx: the context
+ * @ctx: the context, whose @mm is set
+ *
+ * Return: 0 or -ENOMEM.
  */
-void acl_vmm_objects_init(struct acl_vmm_ctx *ctx)
+int acl_vmm_objects_init(struct acl_vmm_ctx *ctx)
 {
+	ctx->proc = acl_vmm_proc_get(ctx->mm);
+	if (!ctx->proc)
+		return -ENOMEM;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	return 0;
 }
 
 /**
@@ -80,6 +129,7 @@ void acl_vmm_objects_fini(struct acl_vmm_ctx *ctx)
 {
 	WARN_ON(!xa_empty(&ctx->objects));
 	xa_destroy(&ctx->objects);
+	acl_vmm_proc_put(ctx->proc);
 }
 
 /**
@@ -92,12 +142,13 @@ void acl_vmm_objects_fini(struct acl_vmm_ctx *ctx)
  * (or _finalize/_abort) follows. A handle is allocated under
  * acl_vmm_ctx.lock.
  *
- * Return: 0; -EBUSY when the context holds the most objects of @type it
- * may, or every id is taken; -ENOMEM.
+ * Return: 0; -EBUSY when the process holds the most objects of @type it
+ * may (in all its contexts), or every id is taken; -ENOMEM.
  */
 int acl_vmm_object_alloc(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj,
 			 enum acl_vmm_obj_type type)
 {
+	atomic_t *nr = &ctx->proc->nr_objects[type];
 	u32 max = acl_vmm_object_ops[type].max;
 	int ret;
 
@@ -107,17 +158,15 @@ int acl_vmm_object_alloc(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj,
 	obj->live = false;
 	kref_init(&obj->users);	/* the table's */
 
-	xa_lock(&ctx->objects);
-	if (max && ctx->nr_objects[type] >= max) {
-		xa_unlock(&ctx->objects);
+	/* Every type is counted; those with a max are limited. */
+	if (atomic_inc_return(nr) > max && max) {
+		atomic_dec(nr);
 		return -EBUSY;
 	}
-	ctx->nr_objects[type]++;
-	ret = __xa_alloc(&ctx->objects, &obj->id, obj, xa_limit_31b,
-			 GFP_KERNEL_ACCOUNT);
+	ret = xa_alloc(&ctx->objects, &obj->id, obj, xa_limit_31b,
+		       GFP_KERNEL_ACCOUNT);
 	if (ret)
-		ctx->nr_objects[type]--;
-	xa_unlock(&ctx->objects);
+		atomic_dec(nr);
 	return ret;
 }
 
@@ -150,13 +199,10 @@ bool acl_vmm_object_remove(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj)
 
 	if (acl_vmm_object_ops[obj->type].ctx_locked)
 		lockdep_assert_held(&ctx->lock);
-	xa_lock(&ctx->objects);
-	old = __xa_cmpxchg(&ctx->objects, obj->id, obj, NULL, 0);
-	if (old == obj)
-		ctx->nr_objects[obj->type]--;
-	xa_unlock(&ctx->objects);
+	old = xa_cmpxchg(&ctx->objects, obj->id, obj, NULL, 0);
 	if (old != obj)
 		return false;
+	atomic_dec(&ctx->proc->nr_objects[obj->type]);
 	acl_vmm_object_put(obj);
 	return true;
 }

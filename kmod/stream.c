@@ -40,6 +40,41 @@
 
 static struct workqueue_struct *acl_vmm_engine_wq;
 
+static unsigned int max_queued_work = 65536;
+module_param(max_queued_work, uint, 0644);
+MODULE_PARM_DESC(max_queued_work,
+		 "Most pieces of work a process may have queued on all its streams (default 65536)");
+
+/*
+ * Take room for one piece of work in the process's budget, waiting
+ * (interruptibly) while it is full. Return: 0, -ENOENT when @stream was
+ * closed meanwhile, or -ERESTARTSYS.
+ */
+static int acl_vmm_proc_work_get(struct acl_vmm_stream *stream)
+{
+	struct acl_vmm_proc *proc = stream->ctx->proc;
+
+	while (atomic_inc_return(&proc->nr_work) > READ_ONCE(max_queued_work)) {
+		atomic_dec(&proc->nr_work);
+		if (wait_event_interruptible(proc->waitq,
+					     atomic_read(&proc->nr_work) <
+					     READ_ONCE(max_queued_work) ||
+					     READ_ONCE(stream->closed)))
+			return -ERESTARTSYS;
+		if (READ_ONCE(stream->closed))
+			return -ENOENT;
+	}
+	return 0;
+}
+
+static void acl_vmm_proc_work_put(struct acl_vmm_stream *stream)
+{
+	struct acl_vmm_proc *proc = stream->ctx->proc;
+
+	atomic_dec(&proc->nr_work);
+	wake_up_all(&proc->waitq);
+}
+
 /**
  * acl_vmm_engine_init() - create the engine's workqueue
  *
@@ -133,6 +168,7 @@ static void acl_vmm_work_end(struct acl_vmm_stream *stream,
 	}
 	spin_unlock(&stream->lock);
 	wake_up_all(&stream->waitq);
+	acl_vmm_proc_work_put(stream);
 	acl_vmm_work_put(work);	/* the queue's reference */
 }
 
@@ -284,7 +320,8 @@ void acl_vmm_stream_put(struct acl_vmm_stream *stream)
  * @work: the work; the queue takes over the caller's reference
  *
  * Waits, interruptibly, while the stream holds ACL_VMM_STREAM_DEPTH
- * pieces of work. A record's fence is initialized here, so that its
+ * pieces of work or the process max_queued_work on all its streams. A
+ * record's fence is initialized here, so that its
  * sequence number follows the queue's order; the caller keeps a
  * reference to it.
  *
@@ -296,20 +333,27 @@ int acl_vmm_stream_queue(struct acl_vmm_stream *stream,
 			 struct acl_vmm_work *work)
 {
 	struct acl_vmm_fence *fence;
+	int ret;
 
+	ret = acl_vmm_proc_work_get(stream);
+	if (ret)
+		return ret;
 	spin_lock(&stream->lock);
 	while (stream->depth >= ACL_VMM_STREAM_DEPTH && !stream->closed) {
 		spin_unlock(&stream->lock);
 		if (wait_event_interruptible(stream->waitq,
 					     READ_ONCE(stream->depth) <
 					     ACL_VMM_STREAM_DEPTH ||
-					     READ_ONCE(stream->closed)))
-			return -ERESTARTSYS;
+					     READ_ONCE(stream->closed))) {
+			ret = -ERESTARTSYS;
+			goto err_put_room;
+		}
 		spin_lock(&stream->lock);
 	}
 	if (stream->closed) {
 		spin_unlock(&stream->lock);
-		return -ENOENT;
+		ret = -ENOENT;
+		goto err_put_room;
 	}
 	if (work->type == ACL_VMM_WORK_RECORD) {
 		fence = container_of(work->fence, struct acl_vmm_fence, base);
@@ -325,6 +369,10 @@ int acl_vmm_stream_queue(struct acl_vmm_stream *stream,
 	spin_unlock(&stream->lock);
 	acl_vmm_stream_kick(stream);
 	return 0;
+
+err_put_room:
+	acl_vmm_proc_work_put(stream);
+	return ret;
 }
 
 static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
@@ -380,6 +428,7 @@ static void acl_vmm_stream_close(struct acl_vmm_ctx *ctx,
 	stream->closed = true;
 	spin_unlock(&stream->lock);
 	wake_up_all(&stream->waitq);	/* submitters waiting for room */
+	wake_up_all(&ctx->proc->waitq);
 	acl_vmm_object_remove(ctx, &stream->obj);
 }
 

@@ -5,6 +5,8 @@
  * file, and the process's own mmap, munmap, mprotect, mremap and madvise
  * over reservations.
  */
+#include <pthread.h>
+
 #include "acl_test.h"
 
 FIXTURE(uapi) {
@@ -757,6 +759,165 @@ TEST_F(uapi, stream_other_process_refused)
 		_exit(xioctl(self->fd, ACL_VMM_COPY, &cp) == -EPERM ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A file of the unprivileged process's own, attached to device 0. */
+static int nobody_fd(void)
+{
+	int fd = acl_vmm_raw_open("/dev/acl_vmm", NULL);
+
+	if (fd >= 0 && attach_device(fd, 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Create streams (or events) on @fd until refused; how many. */
+static int create_until_busy(int fd, bool events, int most)
+{
+	uint32_t id;
+	int n, ret = 0;
+
+	for (n = 0; n < most; n++) {
+		ret = events ? acl_vmm_raw_event_create(fd, &id) :
+			       acl_vmm_raw_stream_create(fd, 0, &id);
+		if (ret)
+			break;
+	}
+	return ret == -EBUSY || n == most ? n : -1;
+}
+
+/* As NOBODY: the limits hold across two files of one process. */
+static int limits_child(void)
+{
+	int a, b;
+
+	if (drop_privileges(true))
+		return 100;
+	a = nobody_fd();
+	b = nobody_fd();
+	if (a < 0 || b < 0)
+		return 101;
+	if (create_until_busy(a, false, 600) != 600 ||
+	    create_until_busy(b, false, ACL_VMM_MAX_STREAMS) != ACL_VMM_MAX_STREAMS - 600)
+		return 1;
+	if (create_until_busy(a, true, 40000) != 40000 ||
+	    create_until_busy(b, true, ACL_VMM_MAX_EVENTS) != ACL_VMM_MAX_EVENTS - 40000)
+		return 2;
+	/* What one file gives back, the other may take. */
+	close(a);
+	return create_until_busy(b, false, 600) == 600 ? 0 : 3;
+}
+
+static int run_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Streams and events are limited per process, not per open file. */
+TEST(limits_per_process)
+{
+	if (getuid() != 0)
+		SKIP(return, "needs root to drop to another user");
+	EXPECT_EQ(0, run_child(limits_child));
+}
+
+#define MAX_WORK_PARAM "/sys/module/acl_vmm/parameters/max_queued_work"
+
+static volatile sig_atomic_t stop_spamming;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *spam_usr1(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+
+	while (!stop_spamming) {
+		pthread_kill(target, SIGUSR1);
+		usleep(500);
+	}
+	return NULL;
+}
+
+/*
+ * As NOBODY, with max_queued_work at 8: behind a 256 MiB memset, records
+ * pile up; the ninth waits for room, interruptibly, so the signals another
+ * thread keeps sending interrupt it (EINTR). Without the limit nothing
+ * would wait (a stream holds 4096). Every record is queued in the end.
+ */
+static int work_limit_child(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct acl_vmm_event_record er = { .size = sizeof(er) };
+	pthread_t me = pthread_self(), spammer;
+	struct acl_vmm_fault fault;
+	uint32_t h, stream;
+	int fd, i, eintr = 0;
+	uint64_t va = 0;
+
+	if (drop_privileges(true))
+		return 100;
+	fd = nobody_fd();
+	if (fd < 0 || acl_vmm_raw_reserve(fd, 256 << 20, 0, &va) ||
+	    acl_vmm_raw_alloc(fd, ACL_VMM_LOCATION_DEVICE, 0, 256 << 20, 0, &h) ||
+	    acl_vmm_raw_map(fd, va, 256 << 20, h) ||
+	    acl_vmm_raw_stream_create(fd, 0, &stream) ||
+	    acl_vmm_raw_event_create(fd, &er.event))
+		return 101;
+	er.stream = stream;
+	if (sigaction(SIGUSR1, &sa, NULL) ||
+	    pthread_create(&spammer, NULL, spam_usr1, &me))
+		return 102;
+	if (acl_vmm_raw_memset(fd, stream, va, 1, 256 << 20, 0, NULL))
+		return 1;
+	for (i = 0; i < 32; i++) {
+		while (ioctl(fd, ACL_VMM_EVENT_RECORD, &er)) {
+			if (errno != EINTR)
+				return 2;
+			eintr++;
+		}
+	}
+	stop_spamming = 1;
+	pthread_join(spammer, NULL);
+	if (acl_vmm_raw_stream_sync(fd, stream, &fault) || fault.error)
+		return 3;
+	return eintr ? 0 : 4;
+}
+
+/* Queued work is limited per process (max_queued_work): submitters wait. */
+TEST(queued_work_limit)
+{
+	char old[32] = "";
+	FILE *f;
+	int ret;
+
+	if (getuid() != 0)
+		SKIP(return, "needs root to set the module parameter");
+	f = fopen(MAX_WORK_PARAM, "r+");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(old, sizeof(old), f));
+	fclose(f);
+	f = fopen(MAX_WORK_PARAM, "w");
+	ASSERT_NE(NULL, f);
+	fputs("8\n", f);
+	fclose(f);
+	ret = run_child(work_limit_child);
+	f = fopen(MAX_WORK_PARAM, "w");
+	ASSERT_NE(NULL, f);
+	fputs(old, f);
+	fclose(f);
+	EXPECT_EQ(0, ret);
 }
 
 TEST_HARNESS_MAIN

@@ -600,7 +600,11 @@ struct acl_vmm_import_dmabuf {
  * completes. An event never recorded has nothing to wait for.
  */
 
-/* Most streams and events a context may hold, and work queued on a stream. */
+/*
+ * Most streams and events a process may hold, in all the files it opened,
+ * and work queued on one stream. The work a process may have queued on
+ * all its streams is the module's max_queued_work parameter.
+ */
 #define ACL_VMM_MAX_STREAMS 1024
 #define ACL_VMM_MAX_EVENTS 65536
 #define ACL_VMM_STREAM_DEPTH 4096
@@ -613,7 +617,7 @@ struct acl_vmm_import_dmabuf {
  * @stream: out: the new stream's id
  *
  * Every stream runs on a worker of its own. -ENODEV for a device not
- * attached, -EBUSY when the context holds ACL_VMM_MAX_STREAMS streams
+ * attached, -EBUSY when the process holds ACL_VMM_MAX_STREAMS streams
  * already.
  */
 struct acl_vmm_stream_create {
@@ -713,7 +717,8 @@ enum acl_vmm_work_flags {
  * Queues the copy and returns. -EINVAL for a zero length or a range that
  * wraps, -EFAULT for a range beyond the user address space, -ENOENT for
  * an unknown stream. When the stream holds ACL_VMM_STREAM_DEPTH pieces of
- * work, waits (interruptibly) for room.
+ * work, or the process max_queued_work on all its streams, waits
+ * (interruptibly) for room.
  */
 struct acl_vmm_copy {
 	__u32 size;
@@ -759,7 +764,7 @@ struct acl_vmm_memset {
  * @event: out: the new event's id
  * @__reserved: must be 0
  *
- * -EBUSY when the context holds ACL_VMM_MAX_EVENTS events already.
+ * -EBUSY when the process holds ACL_VMM_MAX_EVENTS events already.
  */
 struct acl_vmm_event_create {
 	__u32 size;
