@@ -135,6 +135,19 @@ static inline int drop_privileges(bool in_group)
 	return 0;
 }
 
+/* Run @fn in a child process; its exit status, or 128 + the signal. */
+static inline int run_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(fn());
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 /* Raw device usage, read on a file of its own (works without aclInit). */
 static inline uint64_t device_used_raw(uint32_t device)
 {

@@ -436,18 +436,6 @@ static int memlock_root_child(void)
 	return aclFinalize() ? 2 : 0;
 }
 
-static int run_child(int (*fn)(void))
-{
-	int status;
-	pid_t pid = fork();
-
-	if (!pid)
-		_exit(fn());
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Host memory counts in the one RLIMIT_MEMLOCK budget, as pinned pages do. */
 TEST_F(phys, host_memory_counts_against_memlock)
 {

@@ -810,18 +810,6 @@ static int limits_child(void)
 	return create_until_busy(b, false, 600) == 600 ? 0 : 3;
 }
 
-static int run_child(int (*fn)(void))
-{
-	int status;
-	pid_t pid = fork();
-
-	if (!pid)
-		_exit(fn());
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Streams and events are limited per process, not per open file. */
 TEST(limits_per_process)
 {
