@@ -136,25 +136,35 @@ static bool acl_vmm_pmd_mapped(struct mm_struct *mm, unsigned long addr)
  * a PMD entry. Where mm refuses the PMD (Linux 6.12 does under
  * MADV_NOHUGEPAGE and PR_SET_THP_DISABLE) the fault installed one PTE, so
  * the rest of the chunk is faulted page by page. Best effort: a range
- * unmapped meanwhile by another thread just stops it, and whatever is not
- * populated here is on first touch.
+ * unmapped or protected meanwhile by another thread just stops it, and
+ * whatever is not populated here is on first touch.
  */
 static void acl_vmm_map_populate(struct acl_vmm_ctx *ctx, unsigned long start,
 				 unsigned long length)
 {
 	unsigned long end = start + length, addr = start, step;
 	struct vm_area_struct *vma;
+	unsigned int flags;
 	vm_fault_t ret;
 
 	if (mmap_read_lock_killable(ctx->mm))
 		return;
 	vma = vma_lookup(ctx->mm, start);
-	if (!vma || !acl_vmm_vma_is_reservation(vma))
+	/*
+	 * The process may have changed the range meanwhile: populate only
+	 * what is still a reservation, and as its protection allows, as
+	 * mm_populate() does (a write fault on a mapping made read-only is
+	 * a bug mm warns about; an inaccessible one is left alone).
+	 */
+	if (!vma || !acl_vmm_vma_is_reservation(vma) ||
+	    !(vma->vm_flags & (VM_READ | VM_WRITE)))
 		goto out_unlock;
+	end = min(end, vma->vm_end);
+	flags = vma->vm_flags & VM_WRITE ? FAULT_FLAG_WRITE : 0;
 	while (addr < end) {
 		if (fatal_signal_pending(current))
 			break;
-		ret = handle_mm_fault(vma, addr, FAULT_FLAG_WRITE, NULL);
+		ret = handle_mm_fault(vma, addr, flags, NULL);
 		if (ret & VM_FAULT_ERROR)
 			break;
 		step = PAGE_SIZE;

@@ -282,6 +282,32 @@ TEST_F(uapi, user_mmap_refused)
 	EXPECT_EQ(MAP_FAILED, p);
 }
 
+/*
+ * Mapping into a reservation the process made read-only, or inaccessible,
+ * populates it only as its protection allows (a write fault there is a bug
+ * mm warns about, which the VM's dmesg check would catch).
+ */
+TEST_F(uapi, map_into_protected_reservation)
+{
+	uint64_t va = reserve(self->fd, 2 * PAGE_2M);
+	uint32_t h1 = alloc(self->fd, PAGE_2M), h2 = alloc(self->fd, PAGE_2M);
+
+	ASSERT_NE(0, va);
+	ASSERT_EQ(0, mprotect((void *)va, 2 * PAGE_2M, PROT_READ));
+	ASSERT_EQ(0, map(self->fd, va, PAGE_2M, h1));
+	EXPECT_EQ(0, *(volatile char *)(va + 4096));
+	ASSERT_EQ(0, mprotect((void *)va, 2 * PAGE_2M, PROT_NONE));
+	ASSERT_EQ(0, map(self->fd, va + PAGE_2M, PAGE_2M, h2));
+	ASSERT_EQ(0, mprotect((void *)va, 2 * PAGE_2M, PROT_READ | PROT_WRITE));
+	memset((void *)va, 7, 2 * PAGE_2M);
+	EXPECT_EQ(7, *(volatile char *)(va + 2 * PAGE_2M - 1));
+	EXPECT_EQ(0, unmap(self->fd, va));
+	EXPECT_EQ(0, unmap(self->fd, va + PAGE_2M));
+	EXPECT_EQ(0, release(self->fd, va));
+	EXPECT_EQ(0, destroy(self->fd, h1));
+	EXPECT_EQ(0, destroy(self->fd, h2));
+}
+
 /* A reservation cannot be split, moved or grown by the process. */
 TEST_F(uapi, reservation_not_split)
 {
