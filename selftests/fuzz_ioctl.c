@@ -2,7 +2,8 @@
 /*
  * fuzz_ioctl: an ioctl fuzzer that knows acl_vmm's structures.
  *
- * Worker processes, each with threads, call every ioctl with arguments
+ * Worker processes, each with threads (one of each round as the
+ * unprivileged uid 65534 when run as root), call every ioctl with arguments
  * mixing what the kernel handed out (reservation and mapping addresses,
  * handle ids, shares, dma-buf descriptors, streams and events) with
  * garbage, queue copies and memsets over all of it: random sizes,
@@ -28,16 +29,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -471,12 +475,30 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-static void worker(uint64_t seed)
+/*
+ * Become the unprivileged user 65534, keeping the device nodes' group, as
+ * a user of a shared node is (when run as root; else nothing changes).
+ */
+static void drop_privileges(void)
+{
+	struct stat st;
+	gid_t g;
+
+	if (getuid() != 0 || stat("/dev/acl_vmm", &st))
+		return;
+	g = st.st_gid;
+	if (setgroups(1, &g) || setgid(65534) || setuid(65534))
+		_exit(1);
+}
+
+static void worker(uint64_t seed, bool unprivileged)
 {
 	struct sigaction sa = { .sa_handler = touch_handler, .sa_flags = SA_NODEFER };
 	pthread_t t[THREADS];
 	uintptr_t i;
 
+	if (unprivileged)
+		drop_privileges();
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 	ctx_fd = open("/dev/acl_vmm", O_RDWR | O_CLOEXEC);
@@ -554,7 +576,9 @@ int main(int argc, char **argv)
 		for (w = 0; w < WORKERS; w++) {
 			pids[w] = fork();
 			if (pids[w] == 0)
-				worker(seed + (uint64_t)rounds * 131 + (uint64_t)w * 7919);
+				/* The last worker of a round is unprivileged. */
+				worker(seed + (uint64_t)rounds * 131 + (uint64_t)w * 7919,
+				       w == WORKERS - 1);
 		}
 		usleep((useconds_t)pick(1500000));
 		for (w = 0; w < WORKERS; w++) {
