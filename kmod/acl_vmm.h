@@ -210,7 +210,8 @@ struct acl_vmm_share {
  *             of held memory (physical.c)
  * @held: bytes of it still referenced elsewhere, charged to @dev
  *
- * Immutable once created but for @share.
+ * Immutable once created but for @share, and, after its release, @chunks
+ * and @held (under physical.c's held list lock).
  */
 struct acl_vmm_mem {
 	struct kref kref;
@@ -596,7 +597,8 @@ int acl_vmm_ioctl_attach(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_device_charge(struct acl_vmm_device *dev, u64 bytes);
 void acl_vmm_device_uncharge(struct acl_vmm_device *dev, u64 bytes);
 u64 acl_vmm_device_usage(struct acl_vmm_device *dev, u64 *held);
-void acl_vmm_device_hold(struct acl_vmm_device *dev, s64 bytes);
+void acl_vmm_device_hold(struct acl_vmm_device *dev, u64 bytes);
+void acl_vmm_device_unhold(struct acl_vmm_device *dev, u64 bytes);
 int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_device_info(struct acl_vmm_ucmd *ucmd);
 

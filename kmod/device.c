@@ -146,15 +146,30 @@ u64 acl_vmm_device_usage(struct acl_vmm_device *dev, u64 *held)
 }
 
 /**
- * acl_vmm_device_hold() - account for freed memory still referenced
+ * acl_vmm_device_hold() - mark charged bytes as held
  * @dev: the device
- * @bytes: bytes that became held (positive) or were given back (negative);
- *         held bytes stay in the device's usage
+ * @bytes: bytes of its usage freed but still referenced elsewhere; they
+ *         stay in the usage until acl_vmm_device_unhold()
  */
-void acl_vmm_device_hold(struct acl_vmm_device *dev, s64 bytes)
+void acl_vmm_device_hold(struct acl_vmm_device *dev, u64 bytes)
 {
 	spin_lock(&dev->lock);
 	dev->held += bytes;
+	spin_unlock(&dev->lock);
+}
+
+/**
+ * acl_vmm_device_unhold() - give held bytes back to the device
+ * @dev: the device
+ * @bytes: bytes marked held that nobody references any more
+ */
+void acl_vmm_device_unhold(struct acl_vmm_device *dev, u64 bytes)
+{
+	spin_lock(&dev->lock);
+	if (!WARN_ON(bytes > dev->held || bytes > dev->used)) {
+		dev->held -= bytes;
+		dev->used -= bytes;
+	}
 	spin_unlock(&dev->lock);
 }
 

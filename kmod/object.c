@@ -270,6 +270,18 @@ int acl_vmm_object_install(struct acl_vmm_ucmd *ucmd, size_t cmd_len,
 	return acl_vmm_object_respond(ucmd, cmd_len, obj);
 }
 
+/* The live object of @type at @id, or NULL. Called with the table's lock. */
+static struct acl_vmm_object *acl_vmm_object_load(struct acl_vmm_ctx *ctx,
+						  u32 id,
+						  enum acl_vmm_obj_type type)
+{
+	struct acl_vmm_object *obj = xa_load(&ctx->objects, id);
+
+	if (!obj || !obj->live || (type != ACL_VMM_OBJ_ANY && obj->type != type))
+		return NULL;
+	return obj;
+}
+
 /**
  * acl_vmm_object_find() - the live object of an id, without a reference
  * @ctx: the context
@@ -287,9 +299,7 @@ struct acl_vmm_object *acl_vmm_object_find(struct acl_vmm_ctx *ctx, u32 id,
 
 	lockdep_assert_held(&ctx->lock);
 	xa_lock(&ctx->objects);
-	obj = xa_load(&ctx->objects, id);
-	if (obj && (!obj->live || (type != ACL_VMM_OBJ_ANY && obj->type != type)))
-		obj = NULL;
+	obj = acl_vmm_object_load(ctx, id, type);
 	xa_unlock(&ctx->objects);
 	return obj;
 }
@@ -308,9 +318,8 @@ struct acl_vmm_object *acl_vmm_object_get(struct acl_vmm_ctx *ctx, u32 id,
 	struct acl_vmm_object *obj;
 
 	xa_lock(&ctx->objects);
-	obj = xa_load(&ctx->objects, id);
-	if (obj && (!obj->live || (type != ACL_VMM_OBJ_ANY && obj->type != type) ||
-		    !kref_get_unless_zero(&obj->users)))
+	obj = acl_vmm_object_load(ctx, id, type);
+	if (obj && !kref_get_unless_zero(&obj->users))
 		obj = NULL;
 	xa_unlock(&ctx->objects);
 	return obj;

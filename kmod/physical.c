@@ -71,15 +71,14 @@ void acl_vmm_physical_fini(void)
 }
 
 /*
- * Give back what nobody else references any more; true when nothing of
- * @mem is left. Device memory only.
+ * Held device memory: give back what nobody else references any more;
+ * true when nothing of @mem is left.
  */
 static bool acl_vmm_mem_reclaim(struct acl_vmm_mem *mem)
 {
 	u64 held = mem->ops->reclaim(mem);
 
-	acl_vmm_device_uncharge(mem->dev, mem->held - held);
-	acl_vmm_device_hold(mem->dev, (s64)held - (s64)mem->held);
+	acl_vmm_device_unhold(mem->dev, mem->held - held);
 	mem->held = held;
 	return !held;
 }
@@ -121,8 +120,7 @@ void acl_vmm_physical_drain(void)
 	cancel_delayed_work_sync(&acl_vmm_held_work);
 	list_for_each_entry_safe(mem, next, &acl_vmm_held_list, held_node) {
 		list_del(&mem->held_node);
-		acl_vmm_device_uncharge(mem->dev, mem->held);
-		acl_vmm_device_hold(mem->dev, -(s64)mem->held);
+		acl_vmm_device_unhold(mem->dev, mem->held);
 		acl_vmm_mem_free(mem);
 	}
 }
@@ -163,9 +161,10 @@ static void acl_vmm_mem_release(struct kref *kref)
 
 	acl_vmm_share_unpublish(mem);
 	if (mem->dev) {
-		mem->held = mem->size;	/* all of it charged, none reclaimed */
-		acl_vmm_device_hold(mem->dev, mem->size);
-		if (!acl_vmm_mem_reclaim(mem)) {
+		mem->held = mem->ops->reclaim(mem);
+		acl_vmm_device_uncharge(mem->dev, mem->size - mem->held);
+		if (mem->held) {
+			acl_vmm_device_hold(mem->dev, mem->held);
 			mutex_lock(&acl_vmm_held_lock);
 			list_add_tail(&mem->held_node, &acl_vmm_held_list);
 			mutex_unlock(&acl_vmm_held_lock);

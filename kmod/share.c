@@ -194,19 +194,14 @@ int acl_vmm_ioctl_export(struct acl_vmm_ucmd *ucmd)
 	mutex_unlock(&ctx->lock);
 
 	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
-	mutex_lock(&vmm->shares_lock);
 	if (ret) {
-		/* Never findable: withdraw it. */
-		hash_del(&share->node);
-		mem->share = NULL;
+		acl_vmm_share_unpublish(mem);	/* never findable: withdraw it */
 	} else {
+		mutex_lock(&vmm->shares_lock);
 		share->live = true;
-	}
-	mutex_unlock(&vmm->shares_lock);
-	if (ret)
-		acl_vmm_share_free(share);
-	else
+		mutex_unlock(&vmm->shares_lock);
 		trace_acl_vmm_share("export", cmd->share, cmd->handle);
+	}
 	acl_vmm_mem_put(mem);
 	return ret;
 

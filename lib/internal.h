@@ -64,7 +64,6 @@ aclError acl_vmm_ready_arg(const char *api, const void *arg, const char *name);
 aclError acl_vmm_addr_call(const char *api, enum acl_vmm_op op, void *virPtr,
 			   int (*raw)(int fd, uint64_t addr));
 int acl_vmm_fd(void);
-uint32_t acl_vmm_device_count(void);
 aclError acl_vmm_current_device(const char *api, int32_t *device);
 aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device);
 uint32_t acl_vmm_phys_device(int32_t device);

@@ -51,11 +51,6 @@ int acl_vmm_fd(void)
 	return atomic_load_explicit(&acl_vmm_devfd, memory_order_acquire);
 }
 
-uint32_t acl_vmm_device_count(void)
-{
-	return acl_vmm_num_devices;
-}
-
 /* Every call but aclInit needs an initialized library. */
 aclError acl_vmm_ready(const char *api)
 {
