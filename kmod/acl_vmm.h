@@ -67,6 +67,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/timer.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -84,6 +85,7 @@
 #define ACL_VMM_DEVICE_NONE 0xfffffffeU
 
 struct acl_vmm_mem;
+struct acl_vmm_worker;
 
 /**
  * struct acl_vmm_backend_ops - how physical memory is provided
@@ -376,6 +378,9 @@ struct acl_vmm_mapping {
  *              it spares a tree walk; under @lock, cleared with the mapping
  * @devices: the devices attached (ACL_VMM_ATTACH), the only ones it may
  *           use; set atomically, never cleared
+ * @worker_lock: serializes the creation of @worker
+ * @worker: the thread that runs the context's streams, created with the
+ *          first stream; set once, under @worker_lock
  * @node: in acl_vmm.ctx_list
  * @tgid: the opener's process id, for display
  * @id: a number unique among the contexts, for display
@@ -398,6 +403,8 @@ struct acl_vmm_ctx {
 	unsigned long next_va;
 	struct acl_vmm_mapping *fault_hint;
 	DECLARE_BITMAP(devices, ACL_VMM_MAX_DEVICES);
+	struct mutex worker_lock; /* serializes the creation of the worker */
+	struct acl_vmm_worker *worker;
 	struct list_head node;
 	pid_t tgid;
 	u32 id;
@@ -452,7 +459,11 @@ struct acl_vmm_fence {
  *            teardown (with the worker stopped) touch it
  * @done: the work ended; under acl_vmm_stream.lock
  * @error: its result once @done: 0 or a negative errno
- * @fault_addr: with -EFAULT, the first address of the range not reached
+ * @fault_addr: with -EFAULT or -ETIMEDOUT, the first address not reached
+ * @progress: COPY, MEMSET: bytes done; the engine runs a window per turn
+ * @blocked_since: COPY, MEMSET: jiffies when the current window began to
+ *                 wait for a page that was not there, or 0
+ * @backoff: COPY, MEMSET: jiffies until the next try of a waiting window
  */
 struct acl_vmm_work {
 	struct list_head node;
@@ -471,6 +482,9 @@ struct acl_vmm_work {
 	bool done;
 	int error;
 	u64 fault_addr;
+	u64 progress;
+	unsigned long blocked_since;
+	unsigned long backoff;
 };
 
 /* The two ranges a copy reaches (a memset, the first), and their indexes. */
@@ -488,7 +502,10 @@ enum {
  * @obj: the object
  * @device: the device it belongs to
  * @ctx: the context; it outlives the stream
- * @run: the work item that runs the queue, on the engine's workqueue
+ * @turn: in acl_vmm_worker.runnable while the stream waits for a turn
+ *        of its context's worker; empty otherwise; under the worker's lock
+ * @retry: kicks the worker when a window waiting for a page is to be
+ *         tried again
  * @lock: protects @queue, @depth, @submitted, @ended, @error,
  *        @fault_addr, @fault_cmd, @closed, @fence_seqno and every queued
  *        work's @done, @error
@@ -517,7 +534,8 @@ struct acl_vmm_stream {
 	struct acl_vmm_object obj;
 	u32 device;
 	struct acl_vmm_ctx *ctx;
-	struct work_struct run;
+	struct list_head turn;
+	struct timer_list retry;
 	spinlock_t lock; /* protects the queue and the counters */
 	struct list_head queue;
 	unsigned int depth;
@@ -647,14 +665,25 @@ int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_reset(struct acl_vmm_ucmd *ucmd);
 
 /* engine.c */
+/* What acl_vmm_engine_run() returns for work it has not finished. */
+enum {
+	ACL_VMM_WORK_AGAIN = 1,	/* a window was done: more in the next turn */
+	ACL_VMM_WORK_BLOCKED,	/* waits for a page; the retry timer is armed */
+};
+
 int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work);
 int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream,
 			       struct mm_struct *mm);
 void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream);
 
+/* worker.c */
+int acl_vmm_worker_start(struct acl_vmm_ctx *ctx);
+void acl_vmm_worker_stop(struct acl_vmm_ctx *ctx);
+void acl_vmm_worker_kick(struct acl_vmm_stream *stream);
+void acl_vmm_worker_cancel(struct acl_vmm_stream *stream);
+
 /* stream.c */
-int acl_vmm_engine_init(void);
-void acl_vmm_engine_fini(void);
+bool acl_vmm_stream_run(struct acl_vmm_stream *stream);
 void acl_vmm_ctx_streams_destroy(struct acl_vmm_ctx *ctx);
 struct acl_vmm_stream *acl_vmm_stream_get(struct acl_vmm_ctx *ctx, u32 id);
 void acl_vmm_stream_put(struct acl_vmm_stream *stream);

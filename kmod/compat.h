@@ -17,6 +17,13 @@
  *    alone. Kbuild defines ACL_VMM_HAVE_ASSIGN_STR_1 when
  *    include/trace/stages/stage6_event_callback.h defines it with one
  *    argument.
+ *  - get_user_pages_remote(): 6.5 dropped its vmas argument. Kbuild
+ *    defines ACL_VMM_HAVE_GUP_VMAS when include/linux/mm.h still has it.
+ *  - vhost tasks (worker.c): 6.4 added them, and 6.11 the callback that
+ *    tells their owner of a SIGKILL, which the module needs. Kbuild
+ *    defines ACL_VMM_HAVE_VHOST_TASK when
+ *    include/linux/sched/vhost_task.h has that callback; the kernel must
+ *    also have been built with CONFIG_VHOST_TASK.
  *  - mmap_assert_locked(): with CONFIG_DEBUG_VM it calls dump_mm(), which
  *    6.1 does not export, so a module using it does not load on a 6.1
  *    debug kernel. acl_vmm_mmap_assert_locked() asserts through lockdep
@@ -45,6 +52,29 @@ static inline void acl_vmm_vm_flags_mod(struct vm_area_struct *vma,
 	vm_flags_mod(vma, set, clear);
 #else
 	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
+
+/**
+ * acl_vmm_get_user_pages_remote() - fault pages of a process in
+ * @mm: the process's mm, its mmap_lock held for reading
+ * @start: the first page's address
+ * @nr_pages: pages
+ * @gup_flags: FOLL_* flags
+ *
+ * Return: pages faulted in from @start on, or a negative errno.
+ */
+static inline long acl_vmm_get_user_pages_remote(struct mm_struct *mm,
+						 unsigned long start,
+						 unsigned long nr_pages,
+						 unsigned int gup_flags)
+{
+#ifdef ACL_VMM_HAVE_GUP_VMAS
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, NULL,
+				     NULL, NULL);
+#else
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, NULL,
+				     NULL);
 #endif
 }
 

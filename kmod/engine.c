@@ -44,6 +44,14 @@
 
 #include "acl_vmm.h"
 
+/* The longest backoff of a window waiting for a page. */
+#define ACL_VMM_RETRY_MAX (HZ / 10)
+
+static unsigned int fault_timeout = 10;
+module_param(fault_timeout, uint, 0644);
+MODULE_PARM_DESC(fault_timeout,
+		 "Seconds a copy or memset waits for a page of the process's memory to come in (a file's read, a swap-in) before it fails with a timeout (default 10, at least 1)");
+
 static bool acl_vmm_mirror_invalidate(struct mmu_interval_notifier *mni,
 				      const struct mmu_notifier_range *range,
 				      unsigned long cur_seq)
@@ -261,13 +269,49 @@ static void acl_vmm_xfer_pages(struct acl_vmm_xfer *x, u64 off, u64 n)
 	}
 }
 
-/* Fault the window of every range in; 0 or a negative errno. */
+/* The first page of @r not present as the engine needs it, or its end. */
+static unsigned long acl_vmm_first_missing(const struct hmm_range *r,
+					   bool write)
+{
+	unsigned long need = HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0);
+	unsigned long npages = (r->end - r->start) >> PAGE_SHIFT, i;
+
+	for (i = 0; i < npages; i++)
+		if ((r->hmm_pfns[i] & (need | HMM_PFN_ERROR)) != need)
+			break;
+	return i;
+}
+
+/*
+ * Fault pages in without waiting for I/O: a fault that would wait starts
+ * it (a file's readahead, a swap-in) and gives up. Return: the pages made
+ * present from @addr on, 0 when the first would have waited, or a
+ * negative errno (-EFAULT: not mapped, or not as needed).
+ */
+static long acl_vmm_fault_nowait(struct mm_struct *mm, unsigned long addr,
+				 unsigned long npages, bool write)
+{
+	unsigned int flags = FOLL_NOWAIT | (write ? FOLL_WRITE : 0);
+
+	return acl_vmm_get_user_pages_remote(mm, addr, npages, flags);
+}
+
+/*
+ * Make the window of every range present and snapshot its pages, never
+ * waiting for I/O: hmm_range_fault() only looks (it would wait for a
+ * file's read, uninterruptibly), and what is missing is faulted in by
+ * acl_vmm_fault_nowait(). Return: 0; -EBUSY to look again (an invalidation
+ * ran, or pages were just faulted in); -EAGAIN when a page is not there
+ * yet (@fault_addr is where); or a negative errno (@fault_addr is where).
+ */
 static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 			      u64 *fault_addr)
 {
+	unsigned long npages, first, addr;
 	struct hmm_range *r;
 	unsigned long seq;
 	int i, ret = 0;
+	long got;
 
 	if (!mmget_not_zero(x->mm))
 		return -ESRCH;
@@ -280,9 +324,20 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 	}
 	mmap_read_lock(x->mm);
 	for (i = 0; i < x->nr_ranges && !ret; i++) {
-		ret = hmm_range_fault(&x->range[i]);
-		if (ret && ret != -EBUSY)
-			*fault_addr = x->addr[i] + off;
+		r = &x->range[i];
+		ret = hmm_range_fault(r);
+		if (ret)
+			break;
+		npages = (r->end - r->start) >> PAGE_SHIFT;
+		first = acl_vmm_first_missing(r, i == ACL_VMM_RANGE_DST);
+		if (first == npages)
+			continue;
+		addr = r->start + (first << PAGE_SHIFT);
+		got = acl_vmm_fault_nowait(x->mm, addr, npages - first,
+					   i == ACL_VMM_RANGE_DST);
+		ret = got > 0 ? -EBUSY : got ? got : -EAGAIN;
+		if (ret != -EBUSY)
+			*fault_addr = max_t(u64, addr, x->addr[i] + off);
 	}
 	mmap_read_unlock(x->mm);
 	mmput_async(x->mm);
@@ -296,6 +351,7 @@ static bool acl_vmm_xfer_stale(struct acl_vmm_xfer *x)
 				       x->range[0].notifier_seq);
 }
 
+/* Run one window; 0, -EAGAIN (a page is not there yet) or an error. */
 static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 			       u64 *fault_addr)
 {
@@ -323,17 +379,44 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 	return 0;
 }
 
+/*
+ * A window waits for a page: try again after a backoff (1 ms, doubling up
+ * to ACL_VMM_RETRY_MAX), until fault_timeout seconds have passed since it
+ * began to wait.
+ */
+static int acl_vmm_work_blocked(struct acl_vmm_stream *stream,
+				struct acl_vmm_work *work)
+{
+	unsigned long now = jiffies;
+	unsigned int timeout = max(READ_ONCE(fault_timeout), 1U);
+
+	if (!work->blocked_since) {
+		work->blocked_since = now ?: 1;
+		work->backoff = msecs_to_jiffies(1);
+	} else if (time_after_eq(now, work->blocked_since + timeout * HZ)) {
+		return -ETIMEDOUT;
+	} else {
+		work->backoff = min(work->backoff * 2, ACL_VMM_RETRY_MAX);
+	}
+	mod_timer(&stream->retry, now + work->backoff);
+	return ACL_VMM_WORK_BLOCKED;
+}
+
 /**
- * acl_vmm_engine_run() - run a copy or a memset
- * @stream: the stream, from its worker
+ * acl_vmm_engine_run() - run the next window of a copy or a memset
+ * @stream: the stream, from its context's worker
  * @work: the work, at the head of the stream's queue
  *
- * On -EFAULT, @work->fault_addr is the first address of the window of the
- * range that could not be reached.
+ * On -EFAULT and -ETIMEDOUT, @work->fault_addr is the first address that
+ * could not be reached.
  *
- * Return: 0, -EFAULT (an address was not mapped as needed), -ENOMEM,
- * -ESRCH (the process is gone) or -ECANCELED (the stream is torn down).
- * On error, a prefix of the work may have been done.
+ * Return: 0 (the work is done), ACL_VMM_WORK_AGAIN (a window was done,
+ * more remain), ACL_VMM_WORK_BLOCKED (the window waits for a page; the
+ * stream's retry timer kicks it again), or an error: -EFAULT (an address
+ * was not mapped as needed), -ETIMEDOUT (a page did not come within
+ * fault_timeout seconds), -ENOMEM, -ESRCH (the process is gone) or
+ * -ECANCELED (the stream is torn down). On error, a prefix of the work
+ * may have been done.
  */
 int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 {
@@ -345,24 +428,23 @@ int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 		.length = work->length,
 		.value = work->value,
 	};
-	u64 done, off, n;
-	int i, ret = 0;
+	u64 off, n;
+	int i, ret;
 
 	x.backward = x.nr_ranges == 2 && work->dst > work->src &&
 		     work->dst < work->src + work->length;
 	for (i = 0; i < x.nr_ranges; i++) {
 		x.range[i].notifier = &stream->notifier;
 		x.range[i].hmm_pfns = stream->pfns[i];
-		x.range[i].default_flags = HMM_PFN_REQ_FAULT;
 	}
-	x.range[ACL_VMM_RANGE_DST].default_flags |= HMM_PFN_REQ_WRITE;
-	for (done = 0; done < x.length; done += n) {
-		n = min_t(u64, x.length - done, ACL_VMM_ENGINE_WINDOW);
-		off = x.backward ? x.length - done - n : done;
-		ret = acl_vmm_xfer_window(&x, off, n, &work->fault_addr);
-		if (ret)
-			break;
-		cond_resched();
-	}
-	return ret;
+	n = min_t(u64, x.length - work->progress, ACL_VMM_ENGINE_WINDOW);
+	off = x.backward ? x.length - work->progress - n : work->progress;
+	ret = acl_vmm_xfer_window(&x, off, n, &work->fault_addr);
+	if (ret == -EAGAIN)
+		return acl_vmm_work_blocked(stream, work);
+	if (ret)
+		return ret;
+	work->blocked_since = 0;
+	work->progress += n;
+	return work->progress < x.length ? ACL_VMM_WORK_AGAIN : 0;
 }

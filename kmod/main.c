@@ -275,6 +275,7 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	mmgrab(ctx->mm);
 	mutex_init(&ctx->reserve_lock);
 	mutex_init(&ctx->lock);
+	mutex_init(&ctx->worker_lock);
 	acl_vmm_vaspace_init(&ctx->vs);
 	ret = acl_vmm_objects_init(ctx);
 	if (ret)
@@ -303,11 +304,13 @@ static int acl_vmm_fops_release(struct inode *inode, struct file *filp)
 	WARN_ON(mapping_mapped(&ctx->mapping));
 	/* Work still queued is cancelled; its fences are signalled. */
 	acl_vmm_ctx_streams_destroy(ctx);
+	acl_vmm_worker_stop(ctx);
 	acl_vmm_ctx_events_destroy(ctx);
 	mutex_lock(&ctx->lock);
 	acl_vmm_handles_destroy(ctx);
 	mutex_unlock(&ctx->lock);
 	acl_vmm_objects_fini(ctx);
+	mutex_destroy(&ctx->worker_lock);
 	mutex_destroy(&ctx->lock);
 	mutex_destroy(&ctx->reserve_lock);
 	mmdrop(ctx->mm);
@@ -356,9 +359,6 @@ static int __init acl_vmm_init(void)
 	ret = acl_vmm_physical_init();
 	if (ret)
 		goto err_inode_fini;
-	ret = acl_vmm_engine_init();
-	if (ret)
-		goto err_physical_fini;
 	acl_vmm_shares_init(&acl_vmm);
 	acl_vmm_debugfs_init(&acl_vmm);
 	ret = acl_vmm_devices_init(&acl_vmm, num_devices, bytes);
@@ -382,8 +382,6 @@ err_devices_fini:
 err_debugfs_fini:
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
-	acl_vmm_engine_fini();
-err_physical_fini:
 	acl_vmm_physical_fini();
 err_inode_fini:
 	acl_vmm_inode_fini(&acl_vmm);
@@ -397,7 +395,6 @@ static void __exit acl_vmm_exit(void)
 	acl_vmm_devices_fini(&acl_vmm);
 	acl_vmm_debugfs_fini(&acl_vmm);
 	acl_vmm_shares_fini(&acl_vmm);
-	acl_vmm_engine_fini();
 	acl_vmm_physical_fini();
 	acl_vmm_inode_fini(&acl_vmm);
 }

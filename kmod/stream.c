@@ -5,13 +5,14 @@
  * A stream (struct acl_vmm_stream) is a queue of work (struct
  * acl_vmm_work): copies, memsets, event records and event waits. Its
  * device runs the queue in submission order, asynchronously: submission
- * only queues the work and kicks the stream's work item on the engine's
- * unbound workqueue, so that every stream has a worker of its own while
- * it has work, and streams run concurrently.
+ * only queues the work and kicks the stream on its context's worker
+ * (worker.c), which gives the context's streams turns, so that streams
+ * run concurrently and no context's work waits for another's.
  *
- * The worker runs the head of the queue and removes it when it ends. A
- * wait whose fence has not signalled arms a fence callback and returns:
- * the callback kicks the worker again, so a waiting stream holds no
+ * In a turn, the worker runs the head of the queue and removes it when it
+ * ends: records and waits, and one window of a copy or memset at most. A
+ * wait whose fence has not signalled arms a fence callback and ends the
+ * turn: the callback kicks the stream again, so a waiting stream holds no
  * thread. Copies and memsets go through the engine (engine.c).
  *
  * Failures: the first failure of work on a stream is kept, with where it
@@ -27,8 +28,9 @@
  *
  * Teardown (destroy, or the context's release): the stream is closed to
  * new work and, on destroy, its queue is waited for; when its last
- * reference goes, the worker is stopped at once (the window it is copying
- * ends first), the callback of a waiting head is removed, and whatever is
+ * reference goes, it is taken off the worker at once (the window it is
+ * copying ends first), the callback of a waiting head and the retry timer
+ * are removed, and whatever is
  * still queued is cancelled: records signal their fence with -ECANCELED,
  * so that no waiter anywhere waits for work that will never run.
  */
@@ -37,8 +39,6 @@
 #include <linux/uaccess.h>
 
 #include "acl_vmm.h"
-
-static struct workqueue_struct *acl_vmm_engine_wq;
 
 static unsigned int max_queued_work = 65536;
 module_param(max_queued_work, uint, 0644);
@@ -73,25 +73,6 @@ static void acl_vmm_proc_work_put(struct acl_vmm_stream *stream)
 
 	atomic_dec(&proc->nr_work);
 	wake_up_all(&proc->waitq);
-}
-
-/**
- * acl_vmm_engine_init() - create the engine's workqueue
- *
- * Return: 0, or -ENOMEM.
- */
-int acl_vmm_engine_init(void)
-{
-	acl_vmm_engine_wq = alloc_workqueue("acl_vmm_engine", WQ_UNBOUND, 0);
-	return acl_vmm_engine_wq ? 0 : -ENOMEM;
-}
-
-/**
- * acl_vmm_engine_fini() - destroy the engine's workqueue
- */
-void acl_vmm_engine_fini(void)
-{
-	destroy_workqueue(acl_vmm_engine_wq);
 }
 
 /**
@@ -130,11 +111,6 @@ static void acl_vmm_work_release(struct kref *kref)
 void acl_vmm_work_put(struct acl_vmm_work *work)
 {
 	kref_put(&work->kref, acl_vmm_work_release);
-}
-
-static void acl_vmm_stream_kick(struct acl_vmm_stream *stream)
-{
-	queue_work(acl_vmm_engine_wq, &stream->run);
 }
 
 /* The head of the queue, unless the stream is torn down. */
@@ -176,7 +152,7 @@ static void acl_vmm_work_wake(struct dma_fence *fence, struct dma_fence_cb *cb)
 {
 	struct acl_vmm_work *work = container_of(cb, struct acl_vmm_work, cb);
 
-	acl_vmm_stream_kick(work->stream);
+	acl_vmm_worker_kick(work->stream);
 }
 
 /*
@@ -218,21 +194,40 @@ static int acl_vmm_work_execute(struct acl_vmm_stream *stream,
 	}
 }
 
-/* The stream's worker: run the queue until it is empty or waits. */
-static void acl_vmm_stream_run(struct work_struct *run)
+/* Records and waits a turn may run before it ends, at most. */
+#define ACL_VMM_TURN_EVENTS 64
+
+/**
+ * acl_vmm_stream_run() - a stream's turn on its context's worker
+ * @stream: the stream
+ *
+ * Runs the head of the queue until a copy or memset has run a window, a
+ * wait waits, or the queue is empty.
+ *
+ * Return: whether the stream wants another turn at once.
+ */
+bool acl_vmm_stream_run(struct acl_vmm_stream *stream)
 {
-	struct acl_vmm_stream *stream =
-		container_of(run, struct acl_vmm_stream, run);
+	enum acl_vmm_work_type type;
 	struct acl_vmm_work *work;
+	int events = 0, ret;
 
 	while ((work = acl_vmm_stream_head(stream))) {
-		if (work->type == ACL_VMM_WORK_WAIT &&
-		    !acl_vmm_work_wait_ready(work))
-			return;
-		acl_vmm_work_end(stream, work,
-				 acl_vmm_work_execute(stream, work));
-		cond_resched();
+		type = work->type;
+		if (type == ACL_VMM_WORK_WAIT && !acl_vmm_work_wait_ready(work))
+			return false;
+		ret = acl_vmm_work_execute(stream, work);
+		if (ret == ACL_VMM_WORK_AGAIN)
+			return true;
+		if (ret == ACL_VMM_WORK_BLOCKED)
+			return false;
+		acl_vmm_work_end(stream, work, ret);	/* may free it */
+		if (type == ACL_VMM_WORK_COPY || type == ACL_VMM_WORK_MEMSET)
+			return true;
+		if (++events == ACL_VMM_TURN_EVENTS)
+			return true;
 	}
+	return false;
 }
 
 /*
@@ -272,10 +267,10 @@ void acl_vmm_stream_release(struct acl_vmm_object *obj)
 	stream->closed = true;
 	stream->dying = true;
 	spin_unlock(&stream->lock);
-	cancel_work_sync(&stream->run);
+	acl_vmm_worker_cancel(stream);
 	/*
-	 * The worker is stopped; a head wait's callback may still kick it:
-	 * remove the callback, and cancel the kick it may have made.
+	 * The stream is off the worker; a head wait's callback and the retry
+	 * timer may still kick it: remove them, and cancel their kicks.
 	 */
 	spin_lock(&stream->lock);
 	head = list_first_entry_or_null(&stream->queue, struct acl_vmm_work,
@@ -283,7 +278,8 @@ void acl_vmm_stream_release(struct acl_vmm_object *obj)
 	spin_unlock(&stream->lock);
 	if (head && head->cb_armed)
 		dma_fence_remove_callback(head->fence, &head->cb);
-	cancel_work_sync(&stream->run);
+	del_timer_sync(&stream->retry);
+	acl_vmm_worker_cancel(stream);
 	acl_vmm_stream_cancel(stream);
 	acl_vmm_stream_mirror_fini(stream);
 	kfree(stream);
@@ -367,12 +363,19 @@ int acl_vmm_stream_queue(struct acl_vmm_stream *stream,
 	stream->depth++;
 	stream->submitted++;
 	spin_unlock(&stream->lock);
-	acl_vmm_stream_kick(stream);
+	acl_vmm_worker_kick(stream);
 	return 0;
 
 err_put_room:
 	acl_vmm_proc_work_put(stream);
 	return ret;
+}
+
+static void acl_vmm_stream_retry(struct timer_list *t)
+{
+	struct acl_vmm_stream *stream = from_timer(stream, t, retry);
+
+	acl_vmm_worker_kick(stream);
 }
 
 static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
@@ -389,7 +392,8 @@ static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
 	}
 	stream->ctx = ctx;
 	stream->device = device;
-	INIT_WORK(&stream->run, acl_vmm_stream_run);
+	INIT_LIST_HEAD(&stream->turn);
+	timer_setup(&stream->retry, acl_vmm_stream_retry, 0);
 	spin_lock_init(&stream->lock);
 	INIT_LIST_HEAD(&stream->queue);
 	init_waitqueue_head(&stream->waitq);
@@ -408,11 +412,15 @@ int acl_vmm_ioctl_stream_create(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_stream_create *cmd = ucmd->cmd;
 	struct acl_vmm_ctx *ctx = ucmd->ctx;
 	struct acl_vmm_stream *stream;
+	int ret;
 
 	if (cmd->flags || cmd->stream)
 		return -EINVAL;
 	if (!acl_vmm_ctx_device(ctx, cmd->device))
 		return -ENODEV;
+	ret = acl_vmm_worker_start(ctx);
+	if (ret)
+		return ret;
 	stream = acl_vmm_stream_alloc(ctx, cmd->device);
 	if (!stream)
 		return -ENOMEM;
