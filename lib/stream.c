@@ -77,6 +77,25 @@ static const char *acl_vmm_cmd_name(uint32_t cmd)
 	}
 }
 
+/* The module's fault_timeout in seconds as its parameter file says, or "?". */
+static const char *acl_vmm_fault_timeout(void)
+{
+	static _Thread_local char seconds[16];
+	FILE *f = fopen("/sys/module/acl_vmm/parameters/fault_timeout", "re");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(seconds, 1, sizeof(seconds) - 1, f);
+		fclose(f);
+	}
+	while (n && (seconds[n - 1] == '\n' || seconds[n - 1] == ' '))
+		n--;
+	if (!n)
+		return "?";
+	seconds[n] = '\0';
+	return seconds;
+}
+
 /*
  * The ACL result of device work that failed as @fault says (error 0:
  * success); @what names the stream or device synchronized, as "(...)",
@@ -95,6 +114,14 @@ aclError acl_vmm_work_result(const char *api, const char *what,
 				    api, who, acl_vmm_cmd_name(fault->cmd),
 				    what ? " queued earlier" : "",
 				    (unsigned long long)fault->addr,
+				    what ? "; later copies and memsets of the stream were not run" : "");
+	if (fault->error == -ETIMEDOUT)
+		return acl_vmm_fail(ACL_ERROR_RT_WAIT_TIMEOUT,
+				    "%s%s: %s%s timed out: the host page at 0x%llx was not made present within the module's fault_timeout (%s s, /sys/module/acl_vmm/parameters/fault_timeout): its file or swap did not answer%s",
+				    api, who, acl_vmm_cmd_name(fault->cmd),
+				    what ? " queued earlier" : "",
+				    (unsigned long long)fault->addr,
+				    acl_vmm_fault_timeout(),
 				    what ? "; later copies and memsets of the stream were not run" : "");
 	return acl_vmm_fail_errno(ACL_VMM_OP_WORK, fault->error, "%s%s: %s%s failed",
 				  api, who, acl_vmm_cmd_name(fault->cmd),
