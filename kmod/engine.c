@@ -390,11 +390,12 @@ static int acl_vmm_work_blocked(struct acl_vmm_stream *stream,
 	unsigned long now = jiffies;
 	unsigned int timeout = max(READ_ONCE(fault_timeout), 1U);
 
+	if (work->blocked_since &&
+	    time_after_eq(now, work->blocked_since + timeout * HZ))
+		return -ETIMEDOUT;
 	if (!work->blocked_since) {
 		work->blocked_since = now ?: 1;
 		work->backoff = msecs_to_jiffies(1);
-	} else if (time_after_eq(now, work->blocked_since + timeout * HZ)) {
-		return -ETIMEDOUT;
 	} else {
 		work->backoff = min(work->backoff * 2, ACL_VMM_RETRY_MAX);
 	}
