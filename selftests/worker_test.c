@@ -526,31 +526,54 @@ static pid_t start_attacker(const char *file, int *ready)
 }
 
 /*
+ * The FUSE file system of a test, mounted by root; @err says why not (the
+ * test then skips).
+ */
+FIXTURE(fuse) {
+	struct fuse_mount m;
+	char stall[96], good[96];
+	int err;
+};
+
+FIXTURE_SETUP(fuse)
+{
+	self->err = geteuid() ? -EPERM : fuse_start(&self->m);
+	snprintf(self->stall, sizeof(self->stall), "%s/stall", self->m.dir);
+	snprintf(self->good, sizeof(self->good), "%s/good", self->m.dir);
+}
+
+FIXTURE_TEARDOWN(fuse)
+{
+	if (!self->err)
+		fuse_stop(&self->m);
+}
+
+#define SKIP_WITHOUT_FUSE()                                                   \
+	do {                                                                  \
+		if (self->err)                                                \
+			SKIP(return, "cannot mount a FUSE file system (root needed): %s", \
+			     strerror(-self->err));                           \
+	} while (0)
+
+/*
  * A user whose copies wait on pages that never come holds up no one else:
  * another user's copies on both devices end while the attacker's are
  * pending, no thread hangs in D, and after fault_timeout every one of the
  * attacker's streams fails with ACL_ERROR_RT_WAIT_TIMEOUT.
  */
-TEST(stalled_file_stalls_only_its_owner)
+TEST_F(fuse, stalled_file_stalls_only_its_owner)
 {
-	char stall[96], good[96], saved[32];
-	struct fuse_mount m;
 	bool worker_is_thread;
-	int ready, threads, ret;
+	int ready, threads;
+	char saved[32];
 	uint64_t t0;
 	pid_t pid;
 
-	if (geteuid())
-		SKIP(return, "needs root to mount the FUSE file system");
-	ret = fuse_start(&m);
-	if (ret)
-		SKIP(return, "cannot mount a FUSE file system: %s", strerror(-ret));
-	snprintf(stall, sizeof(stall), "%s/stall", m.dir);
-	snprintf(good, sizeof(good), "%s/good", m.dir);
+	SKIP_WITHOUT_FUSE();
 	ASSERT_EQ(0, read_file(timeout_param, saved, sizeof(saved)));
 	ASSERT_EQ(0, write_file(timeout_param, "600"));
 
-	pid = start_attacker(stall, &ready);
+	pid = start_attacker(self->stall, &ready);
 	ASSERT_LT(0, pid);
 	ASSERT_TRUE(wait_byte(ready, 120000)) {
 		TH_LOG("the attacker did not queue its copies");
@@ -562,7 +585,7 @@ TEST(stalled_file_stalls_only_its_owner)
 	       worker_is_thread ? "a thread of the process" : "a kernel thread");
 
 	t0 = now_ms();
-	EXPECT_EQ(0, run_child_arg(victim, good));
+	EXPECT_EQ(0, run_child_arg(victim, self->good));
 	TH_LOG("the victim's copies took %.1f s", (now_ms() - t0) / 1e3);
 	/* The attacker is still waiting: the victim did not wait for it. */
 	EXPECT_EQ(-1, wait_child(pid, 0));
@@ -577,25 +600,17 @@ TEST(stalled_file_stalls_only_its_owner)
 	waitpid(pid, NULL, 0);
 	close(ready);
 	EXPECT_EQ(0, write_file(timeout_param, saved));
-	fuse_stop(&m);
 }
 
 /* Killed with its copies waiting on pages that never come, a process exits at once. */
-TEST(killed_while_stalled_exits)
+TEST_F(fuse, killed_while_stalled_exits)
 {
 	uint64_t used = device_used_raw(0), t0;
-	struct fuse_mount m;
-	char stall[96];
-	int ready, ret;
+	int ready;
 	pid_t pid;
 
-	if (geteuid())
-		SKIP(return, "needs root to mount the FUSE file system");
-	ret = fuse_start(&m);
-	if (ret)
-		SKIP(return, "cannot mount a FUSE file system: %s", strerror(-ret));
-	snprintf(stall, sizeof(stall), "%s/stall", m.dir);
-	pid = start_attacker(stall, &ready);
+	SKIP_WITHOUT_FUSE();
+	pid = start_attacker(self->stall, &ready);
 	ASSERT_LT(0, pid);
 	ASSERT_TRUE(wait_byte(ready, 120000));
 	usleep(300000);
@@ -607,7 +622,6 @@ TEST(killed_while_stalled_exits)
 		usleep(10000);
 	EXPECT_EQ(used, device_used_raw(0));
 	close(ready);
-	fuse_stop(&m);
 }
 
 /* ---- CPU time: charged to the process's cgroup, none while it is halted ---- */
