@@ -30,7 +30,10 @@
 #define FUSE_STALL_INO 3
 #define GOOD_SIZE (16 * MIB)
 #define STALL_SIZE (64 * MIB)
-#define ATTACK_STREAMS 8
+/* The attack: 32 streams, each with 8 copies from its 2 MiB of the stall file. */
+#define ATTACK_STREAMS 32
+#define ATTACK_COPIES 8
+#define ATTACK_PIECE (PAGE_2M / ATTACK_COPIES)
 #define PATHLEN 300
 
 static const char *const timeout_param = "/sys/module/acl_vmm/parameters/fault_timeout";
@@ -408,8 +411,8 @@ static bool stuck_in_d(pid_t pid, int *threads, bool *worker_is_thread)
 /* ---- The attacker and the victim ---- */
 
 /*
- * The attacker: copies to device memory from ATTACK_STREAMS windows of
- * the stall file, one per stream; one byte on @ready once they are
+ * The attacker: 256 copies to device memory from the stall file, from
+ * 2 MiB of it per stream; one byte on @ready once they are
  * queued. Every stream must end with ACL_ERROR_RT_WAIT_TIMEOUT and a
  * message naming fault_timeout: exit status 0, else 1 + the index of the
  * first stream that did not, 100 for a setup failure.
@@ -429,11 +432,14 @@ static int attacker(const char *file, int ready)
 	src = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (src == MAP_FAILED || aclrtMalloc((void **)&dev, size, ACL_MEM_MALLOC_HUGE_ONLY))
 		return 100;
-	for (int i = 0; i < ATTACK_STREAMS; i++)
-		if (aclrtCreateStream(&s[i]) ||
-		    aclrtMemcpyAsync(dev + i * PAGE_2M, PAGE_2M, src + i * PAGE_2M,
-				     PAGE_2M, ACL_MEMCPY_HOST_TO_DEVICE, s[i]))
+	for (int i = 0; i < ATTACK_STREAMS; i++) {
+		if (aclrtCreateStream(&s[i]))
 			return 100;
+		for (size_t off = i * PAGE_2M; off < (i + 1) * PAGE_2M; off += ATTACK_PIECE)
+			if (aclrtMemcpyAsync(dev + off, ATTACK_PIECE, src + off, ATTACK_PIECE,
+					     ACL_MEMCPY_HOST_TO_DEVICE, s[i]))
+				return 100;
+	}
 	if (write(ready, "r", 1) != 1)
 		return 100;
 	for (int i = 0; i < ATTACK_STREAMS; i++) {
