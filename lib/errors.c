@@ -116,6 +116,8 @@ static const struct acl_vmm_errno_rule acl_vmm_errno_rules[] = {
 
 	{ ACL_VMM_OP_STREAM_CREATE, EBUSY, ACL_ERROR_RT_OVER_LIMIT,
 	  "a process holds at most 1024 streams" },
+	{ ACL_VMM_OP_STREAM_CREATE, EAGAIN, ACL_ERROR_RT_OVER_LIMIT,
+	  "the process's stream worker (a thread) could not be started: the user is at RLIMIT_NPROC or the cgroup at pids.max" },
 	{ ACL_VMM_OP_STREAM_CREATE, ENODEV, ACL_ERROR_RT_INVALID_DEVICEID,
 	  "the current device is not a device of this process" },
 	{ ACL_VMM_OP_STREAM, ENOENT, ACL_ERROR_RT_PARAM_INVALID,

@@ -16,6 +16,7 @@
 #include <linux/fuse.h>
 #include <poll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -915,6 +916,38 @@ TEST(stopped_process_runs_no_work)
 TEST(frozen_cgroup_runs_no_work)
 {
 	halted_runs_nothing(_metadata, true);
+}
+
+static int stream_at_nproc_limit(void)
+{
+	struct rlimit one = { 1, 1 };
+	aclrtStream s;
+	aclError ret;
+
+	if (become(NOBODY) || aclInit(NULL) || aclrtSetDevice(0) ||
+	    setrlimit(RLIMIT_NPROC, &one))
+		return 100;
+	ret = aclrtCreateStream(&s);
+	if (kernel_has_vhost_tasks()) {
+		if (ret != ACL_ERROR_RT_OVER_LIMIT || !strstr(aclGetRecentErrMsg(), "RLIMIT_NPROC")) {
+			fprintf(stderr, "# %d: %s\n", ret, aclGetRecentErrMsg());
+			return 1;
+		}
+	} else if (ret || aclrtDestroyStream(s)) {
+		return 2;
+	}
+	return aclFinalize() ? 3 : 0;
+}
+
+/*
+ * Where the worker is a thread of the process, it counts as one: a user at
+ * RLIMIT_NPROC cannot start it (ACL_ERROR_RT_OVER_LIMIT, the limit named).
+ */
+TEST(worker_counts_against_nproc)
+{
+	if (geteuid())
+		SKIP(return, "needs root to drop to another user");
+	EXPECT_EQ(0, run_child(stream_at_nproc_limit));
 }
 
 TEST_HARNESS_MAIN
