@@ -115,9 +115,16 @@ static bool acl_vmm_worker_turn(struct acl_vmm_worker *w)
 
 #ifdef ACL_VMM_WORKER_VHOST_TASK
 
+/*
+ * vhost_task_fn() does not reschedule between calls: on a kernel without
+ * preemption, a long copy would hold the CPU from its own process.
+ */
 static bool acl_vmm_worker_fn(void *data)
 {
-	return acl_vmm_worker_turn(data);
+	if (!acl_vmm_worker_turn(data))
+		return false;
+	cond_resched();
+	return true;
 }
 
 /* The process was killed (or exec'd): its vhost task exits. */
