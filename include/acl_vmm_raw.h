@@ -72,7 +72,19 @@ ACL_VMM_RAW_API int acl_vmm_raw_alloc(int fd, uint32_t location,
 				      uint32_t flags, uint32_t *handle);
 ACL_VMM_RAW_API int acl_vmm_raw_map(int fd, uint64_t addr, uint64_t length,
 				    uint32_t handle);
+/* @flags: ACL_VMM_MAP_NOACCESS or 0. */
+ACL_VMM_RAW_API int acl_vmm_raw_map_flags(int fd, uint64_t addr, uint64_t length,
+					  uint32_t handle, uint32_t flags);
 ACL_VMM_RAW_API int acl_vmm_raw_unmap(int fd, uint64_t addr);
+/* Device rights to one mapping, and peer access (device page tables). */
+ACL_VMM_RAW_API int acl_vmm_raw_set_access(int fd, uint64_t addr, uint64_t length,
+					   const struct acl_vmm_access_desc *descs,
+					   uint32_t count);
+ACL_VMM_RAW_API int acl_vmm_raw_get_access(int fd, uint64_t addr, uint32_t device,
+					   uint32_t *access);
+/* @flags: 0 to enable, ACL_VMM_PEER_DISABLE to disable. */
+ACL_VMM_RAW_API int acl_vmm_raw_peer(int fd, uint32_t device, uint32_t peer,
+				     uint32_t flags);
 /* With @length, the whole range must be mapped (ACL_VMM_QUERY_RANGE). */
 ACL_VMM_RAW_API int acl_vmm_raw_query(int fd, uint64_t addr, uint64_t length,
 				      struct acl_vmm_query *result);

@@ -86,6 +86,7 @@
 
 struct acl_vmm_mem;
 struct acl_vmm_worker;
+struct seq_file;
 
 /**
  * struct acl_vmm_backend_ops - how physical memory is provided
@@ -352,6 +353,9 @@ struct acl_vmm_reservation {
  * @va: the range, a node of acl_vmm_vaspace.mappings
  * @res: the reservation holding it
  * @handle: the handle mapped (its map_count counts this mapping)
+ * @access: each device's right to it, an enum acl_vmm_access; the device
+ *          tables hold the same (devmmu.c); under acl_vmm_ctx.lock and
+ *          acl_vmm_ctx.dmmu_lock
  *
  * Created whole and removed whole; under acl_vmm_ctx.lock.
  */
@@ -359,6 +363,46 @@ struct acl_vmm_mapping {
 	struct acl_vmm_va_node va;
 	struct acl_vmm_reservation *res;
 	struct acl_vmm_handle *handle;
+	u8 access[ACL_VMM_MAX_DEVICES];
+};
+
+/* Translations a device TLB holds (devmmu.c). */
+#define ACL_VMM_TLB_ENTRIES 64
+
+/**
+ * struct acl_vmm_tlb_entry - one translation cached by a device TLB
+ * @va: the first address the leaf translates
+ * @pte: the leaf entry, or 0 for an empty slot
+ * @shift: log2 of the leaf's size
+ */
+struct acl_vmm_tlb_entry {
+	u64 va;
+	u64 pte;
+	unsigned int shift;
+};
+
+/**
+ * struct acl_vmm_dmmu - the MMU of one device for one context (devmmu.c)
+ * @device: the device
+ * @root: the level-0 table
+ * @nr_tables: pages of tables, @root included
+ * @bytes: bytes mapped by 4 KiB, 2 MiB and 1 GiB leaves
+ * @tlb: the TLB, direct-mapped by 2 MiB frame
+ * @tlb_hits: translations the TLB answered
+ * @tlb_misses: translations that walked the table
+ * @tlb_invalidations: range invalidations
+ *
+ * Everything is under acl_vmm_ctx.dmmu_lock.
+ */
+struct acl_vmm_dmmu {
+	u32 device;
+	u64 *root;
+	unsigned long nr_tables;
+	u64 bytes[3];
+	struct acl_vmm_tlb_entry tlb[ACL_VMM_TLB_ENTRIES];
+	u64 tlb_hits;
+	u64 tlb_misses;
+	u64 tlb_invalidations;
 };
 
 /**
@@ -378,6 +422,11 @@ struct acl_vmm_mapping {
  *              it spares a tree walk; under @lock, cleared with the mapping
  * @devices: the devices attached (ACL_VMM_ATTACH), the only ones it may
  *           use; set atomically, never cleared
+ * @dmmu_lock: protects @dmmu, @peers, every mapping's access and the
+ *             tables; held by the engine while it copies a window
+ * @dmmu: each device's MMU for this context, created at its first entry
+ * @peers: per device, the devices whose memory its work may reach (bit
+ *         per peer)
  * @worker_lock: serializes the creation of @worker
  * @worker: the thread that runs the context's streams, created with the
  *          first stream; set once, under @worker_lock
@@ -403,6 +452,9 @@ struct acl_vmm_ctx {
 	unsigned long next_va;
 	struct acl_vmm_mapping *fault_hint;
 	DECLARE_BITMAP(devices, ACL_VMM_MAX_DEVICES);
+	struct mutex dmmu_lock; /* the device tables, peers and rights */
+	struct acl_vmm_dmmu *dmmu[ACL_VMM_MAX_DEVICES];
+	u64 peers[ACL_VMM_MAX_DEVICES];
 	struct mutex worker_lock; /* serializes the creation of the worker */
 	struct acl_vmm_worker *worker;
 	struct list_head node;
@@ -710,6 +762,21 @@ int acl_vmm_ioctl_event_record(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_query(struct acl_vmm_ucmd *ucmd);
+
+/* devmmu.c */
+void acl_vmm_dmmus_fini(struct acl_vmm_ctx *ctx);
+int acl_vmm_dmmu_map(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);
+void acl_vmm_dmmu_unmap(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);
+void acl_vmm_dmmu_release_range(struct acl_vmm_ctx *ctx, u64 start, u64 last);
+int acl_vmm_dmmu_translate(struct acl_vmm_ctx *ctx, u32 device, u64 va,
+			   bool write, unsigned long *pfn, u64 *run, u32 *owner);
+bool acl_vmm_dmmu_peer_enabled(struct acl_vmm_ctx *ctx, u32 device, u32 peer);
+int acl_vmm_dmmu_enable_peer(struct acl_vmm_ctx *ctx, u32 device, u32 peer);
+void acl_vmm_dmmu_show(struct seq_file *m, struct acl_vmm_ctx *ctx);
+const char *acl_vmm_access_name(u32 access);
+int acl_vmm_ioctl_set_access(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_get_access(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_peer(struct acl_vmm_ucmd *ucmd);
 
 /* mapping.c */
 void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);

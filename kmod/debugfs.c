@@ -137,6 +137,8 @@ static void acl_vmm_show_reservation(struct seq_file *m, struct acl_vmm_ctx *ctx
 {
 	struct acl_vmm_va_node *node;
 	struct acl_vmm_mapping *map;
+	bool any;
+	u32 dev;
 
 	lockdep_assert_held(&ctx->lock);
 	seq_printf(m, "%lx-%lx reservation size=%lu flags=%#x mappings=%u\n",
@@ -145,10 +147,19 @@ static void acl_vmm_show_reservation(struct seq_file *m, struct acl_vmm_ctx *ctx
 	for (node = acl_vmm_va_first(&ctx->vs.mappings, res->va.start, res->va.last);
 	     node; node = acl_vmm_va_next(node, res->va.start, res->va.last)) {
 		map = container_of(node, struct acl_vmm_mapping, va);
-		seq_printf(m, "  %lx-%lx mapping size=%lu handle=%u device=%d\n",
+		seq_printf(m, "  %lx-%lx mapping size=%lu handle=%u device=%d access=",
 			   map->va.start, map->va.last + 1,
 			   map->va.last - map->va.start + 1, map->handle->obj.id,
 			   (int)acl_vmm_mem_device_index(map->handle->mem));
+		any = false;
+		for (dev = 0; dev < ctx->vmm->num_devices; dev++) {
+			if (map->access[dev] == ACL_VMM_ACCESS_NONE)
+				continue;
+			seq_printf(m, "%s%u:%s", any ? "," : "", dev,
+				   acl_vmm_access_name(map->access[dev]));
+			any = true;
+		}
+		seq_puts(m, any ? "\n" : "none\n");
 	}
 }
 
@@ -178,6 +189,7 @@ static int acl_vmm_maps_show(struct seq_file *m, void *unused)
 			   handle->imported ? " imported" : "");
 	}
 	mutex_unlock(&ctx->lock);
+	acl_vmm_dmmu_show(m, ctx);
 	/* Not under ctx->lock: the last put of a stream waits for its worker. */
 	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_STREAM));
 	     id++) {

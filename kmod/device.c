@@ -236,7 +236,8 @@ int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd)
 	cmd->huge1g_page_size = ACL_VMM_HUGE1G_PAGE_SIZE;
 	cmd->abi_version = ACL_VMM_ABI_VERSION;
 	cmd->caps = ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
-		    ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED;
+		    ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED |
+		    ACL_VMM_CAP_DEVICE_MMU;
 	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

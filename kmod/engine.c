@@ -133,6 +133,12 @@ void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream)
  * @length: bytes
  * @value: the byte a memset writes
  * @backward: run from the end (an overlapping copy to a higher address)
+ * @device: per range, whether the current window of it is device memory,
+ *          which the device table translates (else the mirror does)
+ * @res_device: per device range, the device whose memory its reservation
+ *              holds, or ACL_VMM_DEVICE_NONE
+ * @malloc_block: per device range, it is aclrtMalloc memory, which a peer
+ *                with peer access reaches without a right of its own
  * @range: the hmm ranges of the current window
  */
 struct acl_vmm_xfer {
@@ -143,6 +149,9 @@ struct acl_vmm_xfer {
 	u64 length;
 	u8 value;
 	bool backward;
+	bool device[ACL_VMM_RANGES];
+	u32 res_device[ACL_VMM_RANGES];
+	bool malloc_block[ACL_VMM_RANGES];
 	struct hmm_range range[ACL_VMM_RANGES];
 };
 
@@ -324,6 +333,8 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 	}
 	mmap_read_lock(x->mm);
 	for (i = 0; i < x->nr_ranges && !ret; i++) {
+		if (x->device[i])
+			continue;
 		r = &x->range[i];
 		ret = hmm_range_fault(r);
 		if (ret)
@@ -351,11 +362,87 @@ static bool acl_vmm_xfer_stale(struct acl_vmm_xfer *x)
 				       x->range[0].notifier_seq);
 }
 
+/*
+ * Translate @va of device range @i for the device running the work: its
+ * own table first; memory of another device needs peer access to that
+ * device, and the peer's aclrtMalloc memory is reached through the
+ * peer's table once peer access is on. Return: 0, -EFAULT (not mapped),
+ * -EPERM (no access), -EACCES (read only) or -EXDEV (no peer access).
+ */
+static int acl_vmm_xfer_translate(struct acl_vmm_xfer *x, int i, u64 va,
+				  unsigned long *pfn, u64 *run)
+{
+	struct acl_vmm_ctx *ctx = x->stream->ctx;
+	u32 dev = x->stream->device, peer = x->res_device[i], owner;
+	bool write = i == ACL_VMM_RANGE_DST;
+	int ret, peer_ret;
+
+	ret = acl_vmm_dmmu_translate(ctx, dev, va, write, pfn, run, &owner);
+	if (ret == -EFAULT && peer < ACL_VMM_MAX_DEVICES && peer != dev) {
+		peer_ret = acl_vmm_dmmu_translate(ctx, peer, va, write, pfn, run,
+						  &owner);
+		if (peer_ret == -EFAULT)
+			return -EFAULT;
+		if (!acl_vmm_dmmu_peer_enabled(ctx, dev, owner))
+			return -EXDEV;
+		return x->malloc_block[i] ? peer_ret : -EPERM;
+	}
+	if (ret != -EFAULT && !acl_vmm_dmmu_peer_enabled(ctx, dev, owner))
+		return -EXDEV;
+	return ret;
+}
+
+/*
+ * Fill the pfns of the device ranges of the window from the device
+ * tables, as the device's MMU translates them. Called with dmmu_lock
+ * held. Return: 0 or the fault of the first page that cannot be reached
+ * (@fault_addr is where).
+ */
+static int acl_vmm_xfer_translate_window(struct acl_vmm_xfer *x, u64 off,
+					 u64 n, u64 *fault_addr)
+{
+	unsigned long pfn, flags, j, npages;
+	struct hmm_range *r;
+	u64 va, run;
+	int i, ret;
+
+	for (i = 0; i < x->nr_ranges; i++) {
+		if (!x->device[i])
+			continue;
+		r = &x->range[i];
+		flags = HMM_PFN_VALID | (i == ACL_VMM_RANGE_DST ? HMM_PFN_WRITE : 0);
+		npages = (r->end - r->start) >> PAGE_SHIFT;
+		for (j = 0; j < npages; ) {
+			va = r->start + (j << PAGE_SHIFT);
+			ret = acl_vmm_xfer_translate(x, i, va, &pfn, &run);
+			if (ret) {
+				*fault_addr = max_t(u64, va, x->addr[i] + off);
+				return ret;
+			}
+			for (; run && j < npages; run -= PAGE_SIZE, j++)
+				r->hmm_pfns[j] = pfn++ | flags;
+		}
+	}
+	return 0;
+}
+
+static bool acl_vmm_xfer_has_host(const struct acl_vmm_xfer *x)
+{
+	int i;
+
+	for (i = 0; i < x->nr_ranges; i++)
+		if (!x->device[i])
+			return true;
+	return false;
+}
+
 /* Run one window; 0, -EAGAIN (a page is not there yet) or an error. */
 static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 			       u64 *fault_addr)
 {
 	struct acl_vmm_stream *stream = x->stream;
+	struct acl_vmm_ctx *ctx = stream->ctx;
+	bool host = acl_vmm_xfer_has_host(x);
 	int ret;
 
 	for (;;) {
@@ -368,15 +455,70 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 		}
 		if (ret)
 			return ret;
+		mutex_lock(&ctx->dmmu_lock);
 		mutex_lock(&stream->mirror_lock);
-		if (!acl_vmm_xfer_stale(x))
+		if (!host || !acl_vmm_xfer_stale(x))
 			break;
 		mutex_unlock(&stream->mirror_lock);
+		mutex_unlock(&ctx->dmmu_lock);
 		cond_resched();
 	}
-	acl_vmm_xfer_pages(x, off, n);
+	ret = acl_vmm_xfer_translate_window(x, off, n, fault_addr);
+	if (!ret)
+		acl_vmm_xfer_pages(x, off, n);
 	mutex_unlock(&stream->mirror_lock);
-	return 0;
+	mutex_unlock(&ctx->dmmu_lock);
+	return ret;
+}
+
+/*
+ * Decide, for each range, whether the window [*@lo, *@hi] of the
+ * transfer (offsets into it) is device memory or host memory, and narrow
+ * the window so that it stays on one side of every reservation's edge: a
+ * forward window keeps its start, a backward one its end. Device memory
+ * is what lies in a reservation holding device memory (or none yet);
+ * host memory mapped into a reservation, and everything outside the
+ * reservations, is the process's and goes through the mirror.
+ */
+static void acl_vmm_xfer_classify(struct acl_vmm_xfer *x, u64 *lo, u64 *hi)
+{
+	struct acl_vmm_ctx *ctx = x->stream->ctx;
+	struct acl_vmm_reservation *res, *in;
+	struct acl_vmm_va_node *node;
+	u64 a, first, last, anchor;
+	int i;
+
+	mutex_lock(&ctx->lock);
+	for (i = 0; i < x->nr_ranges; i++) {
+		a = x->addr[i];
+		first = a + *lo;
+		last = a + *hi;
+		anchor = x->backward ? last : first;
+		in = NULL;
+		for (node = acl_vmm_va_first(&ctx->vs.reservations, first, last);
+		     node; node = acl_vmm_va_next(node, first, last)) {
+			res = container_of(node, struct acl_vmm_reservation, va);
+			if (res->va.start <= anchor && anchor <= res->va.last) {
+				in = res;
+				continue;
+			}
+			/* A reservation further on: stop the window before it. */
+			if (!x->backward && res->va.start > anchor)
+				last = min_t(u64, last, res->va.start - 1);
+			if (x->backward && res->va.last < anchor)
+				first = max_t(u64, first, res->va.last + 1);
+		}
+		if (in) {
+			first = max_t(u64, first, in->va.start);
+			last = min_t(u64, last, in->va.last);
+		}
+		x->device[i] = in && in->device != ACL_VMM_DEVICE_HOST;
+		x->res_device[i] = in ? in->device : ACL_VMM_DEVICE_NONE;
+		x->malloc_block[i] = in && (in->flags & ACL_VMM_RESERVE_MALLOC);
+		*lo = first - a;
+		*hi = last - a;
+	}
+	mutex_unlock(&ctx->lock);
 }
 
 /*
@@ -429,7 +571,7 @@ int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 		.length = work->length,
 		.value = work->value,
 	};
-	u64 off, n;
+	u64 off, n, last;
 	int i, ret;
 
 	x.backward = x.nr_ranges == 2 && work->dst > work->src &&
@@ -440,6 +582,9 @@ int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 	}
 	n = min_t(u64, x.length - work->progress, ACL_VMM_ENGINE_WINDOW);
 	off = x.backward ? x.length - work->progress - n : work->progress;
+	last = off + n - 1;
+	acl_vmm_xfer_classify(&x, &off, &last);
+	n = last - off + 1;
 	ret = acl_vmm_xfer_window(&x, off, n, &work->fault_addr);
 	if (ret == -EAGAIN)
 		return acl_vmm_work_blocked(stream, work);

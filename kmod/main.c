@@ -133,6 +133,9 @@ union acl_vmm_ucmd_buffer {
 	struct acl_vmm_event_wait event_wait;
 	struct acl_vmm_event_sync event_sync;
 	struct acl_vmm_event_query event_query;
+	struct acl_vmm_set_access set_access;
+	struct acl_vmm_get_access get_access;
+	struct acl_vmm_peer peer;
 };
 
 /**
@@ -217,6 +220,12 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 			 struct acl_vmm_event_sync, __reserved),
 	ACL_VMM_IOCTL_OP(EVENT_QUERY, acl_vmm_ioctl_event_query,
 			 struct acl_vmm_event_query, timestamp_ns),
+	ACL_VMM_IOCTL_OP(SET_ACCESS, acl_vmm_ioctl_set_access,
+			 struct acl_vmm_set_access, __reserved),
+	ACL_VMM_IOCTL_OP(GET_ACCESS, acl_vmm_ioctl_get_access,
+			 struct acl_vmm_get_access, access),
+	ACL_VMM_IOCTL_OP(PEER, acl_vmm_ioctl_peer,
+			 struct acl_vmm_peer, peer),
 };
 
 static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -275,6 +284,7 @@ static int acl_vmm_fops_open(struct inode *inode, struct file *filp)
 	mmgrab(ctx->mm);
 	mutex_init(&ctx->reserve_lock);
 	mutex_init(&ctx->lock);
+	mutex_init(&ctx->dmmu_lock);
 	mutex_init(&ctx->worker_lock);
 	acl_vmm_vaspace_init(&ctx->vs);
 	ret = acl_vmm_objects_init(ctx);
@@ -309,6 +319,7 @@ static int acl_vmm_fops_release(struct inode *inode, struct file *filp)
 	mutex_lock(&ctx->lock);
 	acl_vmm_handles_destroy(ctx);
 	mutex_unlock(&ctx->lock);
+	acl_vmm_dmmus_fini(ctx);
 	acl_vmm_objects_fini(ctx);
 	mutex_destroy(&ctx->worker_lock);
 	mutex_destroy(&ctx->lock);

@@ -68,6 +68,7 @@ void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx,
 	struct acl_vmm_reservation *res = map->res;
 
 	lockdep_assert_held(&ctx->lock);
+	acl_vmm_dmmu_unmap(ctx, map);
 	if (ctx->fault_hint == map)
 		ctx->fault_hint = NULL;
 	acl_vmm_va_remove(&map->va, &ctx->vs.mappings);
@@ -190,9 +191,10 @@ int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_reservation *res;
 	struct acl_vmm_handle *handle;
 	struct acl_vmm_mapping *map;
+	u32 owner;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved || cmd->offset)
+	if (cmd->flags & ~ACL_VMM_MAP_NOACCESS || cmd->__reserved || cmd->offset)
 		return -EINVAL;
 	if (!cmd->length || cmd->addr + cmd->length - 1 < cmd->addr ||
 	    cmd->addr + cmd->length - 1 > ULONG_MAX)
@@ -214,6 +216,17 @@ int acl_vmm_ioctl_map(struct acl_vmm_ucmd *ucmd)
 	map->va.last = cmd->addr + cmd->length - 1;
 	map->res = res;
 	map->handle = handle;
+	/*
+	 * The device that owns the memory (for an imported handle, the
+	 * device it was imported for) may read and write it.
+	 */
+	owner = handle->imported ? handle->import_device :
+		acl_vmm_mem_device_index(handle->mem);
+	if (!(cmd->flags & ACL_VMM_MAP_NOACCESS) && owner < ACL_VMM_MAX_DEVICES)
+		map->access[owner] = ACL_VMM_ACCESS_READWRITE;
+	ret = acl_vmm_dmmu_map(ctx, map);
+	if (ret)
+		goto err_unlock;
 	acl_vmm_va_insert(&map->va, &ctx->vs.mappings);
 	res->nr_mappings++;
 	res->device = acl_vmm_mem_device_index(handle->mem);

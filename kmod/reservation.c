@@ -83,6 +83,7 @@ static void acl_vmm_reservation_destroy(struct acl_vmm_ctx *ctx,
 		acl_vmm_mapping_destroy(ctx, map);
 	}
 	WARN_ON(res->nr_mappings);
+	acl_vmm_dmmu_release_range(ctx, res->va.start, res->va.last);
 	acl_vmm_va_remove(&res->va, &ctx->vs.reservations);
 	acl_vmm_reservation_put(res);
 }

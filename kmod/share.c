@@ -333,6 +333,7 @@ int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_handle *handle;
 	struct acl_vmm_share *share;
 	struct acl_vmm_mem *mem = NULL;
+	u32 mem_device;
 	int ret = 0;
 
 	if (cmd->flags || cmd->handle)
@@ -359,6 +360,7 @@ int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd)
 	if (ret)
 		return ret;
 
+	mem_device = mem->dev->index;	/* the handle may go once it is live */
 	handle = acl_vmm_handle_install(ctx, mem, true, cmd->device);
 	if (IS_ERR(handle)) {
 		acl_vmm_mem_put(mem);
@@ -366,5 +368,12 @@ int acl_vmm_ioctl_import(struct acl_vmm_ucmd *ucmd)
 	}
 	cmd->handle = handle->obj.id;
 	trace_acl_vmm_share("import", cmd->share, cmd->handle);
-	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &handle->obj);
+	ret = acl_vmm_object_respond(ucmd, sizeof(*cmd), &handle->obj);
+	/*
+	 * Imported for another device than the memory's: that device may
+	 * reach it from now on, as CANN's runtime enables the peer.
+	 */
+	if (!ret && cmd->device != mem_device)
+		ret = acl_vmm_dmmu_enable_peer(ctx, cmd->device, mem_device);
+	return ret;
 }

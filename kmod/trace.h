@@ -86,6 +86,47 @@ TRACE_EVENT(acl_vmm_share,
 		      __get_str(op), __entry->share, __entry->handle)
 );
 
+TRACE_EVENT(acl_vmm_dmmu_map,
+	    TP_PROTO(u32 device, u64 start, u64 length, u32 access),
+	    TP_ARGS(device, start, length, access),
+	    TP_STRUCT__entry(__field(pid_t, tgid)
+			     __field(u32, device)
+			     __field(u64, start)
+			     __field(u64, length)
+			     __field(u32, access)),
+	    TP_fast_assign(__entry->tgid = current->tgid;
+			   __entry->device = device;
+			   __entry->start = start;
+			   __entry->length = length;
+			   __entry->access = access),
+	    TP_printk("tgid=%d device=%u start=0x%llx length=0x%llx access=%u",
+		      __entry->tgid, __entry->device, __entry->start,
+		      __entry->length, __entry->access)
+);
+
+DECLARE_EVENT_CLASS(acl_vmm_dmmu_range,
+		    TP_PROTO(u32 device, u64 start, u64 length),
+		    TP_ARGS(device, start, length),
+		    TP_STRUCT__entry(__field(pid_t, tgid)
+				     __field(u32, device)
+				     __field(u64, start)
+				     __field(u64, length)),
+		    TP_fast_assign(__entry->tgid = current->tgid;
+				   __entry->device = device;
+				   __entry->start = start;
+				   __entry->length = length),
+		    TP_printk("tgid=%d device=%u start=0x%llx length=0x%llx",
+			      __entry->tgid, __entry->device, __entry->start,
+			      __entry->length)
+);
+
+DEFINE_EVENT(acl_vmm_dmmu_range, acl_vmm_dmmu_unmap,
+	     TP_PROTO(u32 device, u64 start, u64 length),
+	     TP_ARGS(device, start, length));
+DEFINE_EVENT(acl_vmm_dmmu_range, acl_vmm_tlb_invalidate,
+	     TP_PROTO(u32 device, u64 start, u64 length),
+	     TP_ARGS(device, start, length));
+
 #endif /* ACL_VMM_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

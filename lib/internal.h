@@ -41,6 +41,9 @@ enum acl_vmm_op {
 	ACL_VMM_OP_WORK,
 	ACL_VMM_OP_EVENT_CREATE,
 	ACL_VMM_OP_EVENT,
+	ACL_VMM_OP_SET_ACCESS,
+	ACL_VMM_OP_GET_ACCESS,
+	ACL_VMM_OP_PEER,
 };
 
 /* The highest stream priority aclrtCreateStreamWithConfig takes. */
@@ -61,18 +64,21 @@ aclError acl_vmm_abi_check(const struct acl_vmm_info *info, const char *path);
 aclError acl_vmm_ready(const char *api);
 aclError acl_vmm_ready_arg(const char *api, const void *arg, const char *name);
 /* A call naming one address, which @raw takes (unmap, release). */
+aclError acl_vmm_map(const char *api, void *virPtr, size_t size, size_t offset,
+		     aclrtDrvMemHandle handle, uint64_t flags, uint32_t map_flags);
 aclError acl_vmm_addr_call(const char *api, enum acl_vmm_op op, void *virPtr,
 			   int (*raw)(int fd, uint64_t addr));
 int acl_vmm_fd(void);
 aclError acl_vmm_current_device(const char *api, int32_t *device);
 aclError acl_vmm_check_device(const char *api, const char *arg, int64_t device);
 uint32_t acl_vmm_phys_device(int32_t device);
+int32_t acl_vmm_logical_device(uint32_t phys);
 aclError acl_vmm_default_stream(const char *api, bool create, uint32_t *id);
 
 /* stream.c */
 aclError acl_vmm_stream_id(const char *api, aclrtStream stream, bool create,
 			   uint32_t *id);
-aclError acl_vmm_work_result(const char *api, const char *what,
+aclError acl_vmm_work_result(const char *api, const char *what, int32_t device,
 			     const struct acl_vmm_fault *fault);
 aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
 			     size_t count, aclrtStream stream, bool sync);

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Mapping physical memory into reservations: aclrtMapMem, aclrtUnmapMem.
+ * Mapping physical memory into reservations: aclrtMapMem, aclrtUnmapMem
+ * (aclrtMemMapNoAccess is in access.c).
  */
 #include <stdint.h>
 
 #include "internal.h"
 
-aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
-		     aclrtDrvMemHandle handle, uint64_t flags)
+/* aclrtMapMem, and aclrtMemMapNoAccess with @map_flags ACL_VMM_MAP_NOACCESS. */
+aclError acl_vmm_map(const char *api, void *virPtr, size_t size, size_t offset,
+		     aclrtDrvMemHandle handle, uint64_t flags, uint32_t map_flags)
 {
-	static const char api[] = "aclrtMapMem";
 	aclError ret;
 	uint32_t id = 0;
 	int err;
@@ -33,12 +34,19 @@ aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
 	ret = acl_vmm_handle_id(api, handle, &id);
 	if (ret)
 		return ret;
-	err = acl_vmm_raw_map(acl_vmm_fd(), (uintptr_t)virPtr, size, id);
+	err = acl_vmm_raw_map_flags(acl_vmm_fd(), (uintptr_t)virPtr, size, id,
+				    map_flags);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_MAP, err,
 					  "%s: virPtr=%p size=%zu handle=%p",
 					  api, virPtr, size, handle);
 	return ACL_SUCCESS;
+}
+
+aclError aclrtMapMem(void *virPtr, size_t size, size_t offset,
+		     aclrtDrvMemHandle handle, uint64_t flags)
+{
+	return acl_vmm_map("aclrtMapMem", virPtr, size, offset, handle, flags, 0);
 }
 
 aclError acl_vmm_addr_call(const char *api, enum acl_vmm_op op, void *virPtr,

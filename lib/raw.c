@@ -252,14 +252,63 @@ int acl_vmm_raw_alloc(int fd, uint32_t location, uint32_t location_id,
 
 int acl_vmm_raw_map(int fd, uint64_t addr, uint64_t length, uint32_t handle)
 {
+	return acl_vmm_raw_map_flags(fd, addr, length, handle, 0);
+}
+
+int acl_vmm_raw_map_flags(int fd, uint64_t addr, uint64_t length,
+			  uint32_t handle, uint32_t flags)
+{
 	struct acl_vmm_map cmd = {
 		.size = sizeof(cmd),
+		.flags = flags,
 		.addr = addr,
 		.length = length,
 		.handle = handle,
 	};
 
 	return acl_vmm_raw_ioctl(fd, ACL_VMM_MAP, &cmd);
+}
+
+int acl_vmm_raw_set_access(int fd, uint64_t addr, uint64_t length,
+			   const struct acl_vmm_access_desc *descs,
+			   uint32_t count)
+{
+	struct acl_vmm_set_access cmd = {
+		.size = sizeof(cmd),
+		.addr = addr,
+		.length = length,
+		.descs = (uintptr_t)descs,
+		.count = count,
+	};
+
+	return acl_vmm_raw_ioctl(fd, ACL_VMM_SET_ACCESS, &cmd);
+}
+
+int acl_vmm_raw_get_access(int fd, uint64_t addr, uint32_t device,
+			   uint32_t *access)
+{
+	struct acl_vmm_get_access cmd = {
+		.size = sizeof(cmd),
+		.addr = addr,
+		.device = device,
+	};
+	int ret = acl_vmm_raw_ioctl(fd, ACL_VMM_GET_ACCESS, &cmd);
+
+	if (!ret)
+		*access = cmd.access;
+	return ret;
+}
+
+int acl_vmm_raw_peer(int fd, uint32_t device, uint32_t peer, uint32_t flags)
+{
+	struct acl_vmm_peer cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.device = device,
+		.peer = peer,
+	};
+
+	return acl_vmm_raw_ioctl(fd, ACL_VMM_PEER, &cmd);
 }
 
 int acl_vmm_raw_unmap(int fd, uint64_t addr)

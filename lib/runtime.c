@@ -85,6 +85,17 @@ uint32_t acl_vmm_phys_device(int32_t device)
 	return acl_vmm_phys[device];
 }
 
+/* The logical id of the module's device @phys, or -1 when it is not visible. */
+int32_t acl_vmm_logical_device(uint32_t phys)
+{
+	uint32_t i;
+
+	for (i = 0; i < acl_vmm_num_devices; i++)
+		if (acl_vmm_phys[i] == phys)
+			return (int32_t)i;
+	return -1;
+}
+
 static struct acl_vmm_context *acl_vmm_context_find(const void *ptr);
 
 /*
@@ -236,6 +247,7 @@ static const struct {
 	{ ACL_VMM_CAP_SHARE, "shareable handles" },
 	{ ACL_VMM_CAP_DMABUF, "dma-bufs" },
 	{ ACL_VMM_CAP_STREAMS, "streams and events" },
+	{ ACL_VMM_CAP_DEVICE_MMU, "device page tables" },
 };
 
 /*

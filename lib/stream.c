@@ -19,6 +19,8 @@
 #define ACL_VMM_STREAM_TAG 0x5354ULL	/* "ST" */
 #define ACL_VMM_EVENT_TAG 0x4556ULL	/* "EV" */
 #define ACL_VMM_TAG_SHIFT 32
+/* A stream's value also carries its (logical) device + 1, in bits 55..48. */
+#define ACL_VMM_DEVICE_SHIFT 48
 #define ACL_VMM_STREAM_FLAGS (ACL_STREAM_FAST_LAUNCH | ACL_STREAM_FAST_SYNC | \
 			      ACL_STREAM_PERSISTENT | ACL_STREAM_HUGE |   \
 			      ACL_STREAM_CPU_SCHEDULE | ACL_STREAM_DEVICE_USE_ONLY)
@@ -33,7 +35,25 @@ static bool acl_vmm_untag(const void *ptr, uint64_t tag, uint32_t *id)
 	uint64_t v = (uintptr_t)ptr;
 
 	*id = (uint32_t)v;
+	if (tag == ACL_VMM_STREAM_TAG && v >> ACL_VMM_DEVICE_SHIFT <= ACL_VMM_MAX_DEVICES)
+		v &= (1ULL << ACL_VMM_DEVICE_SHIFT) - 1;
 	return v >> ACL_VMM_TAG_SHIFT == tag && *id && *id <= INT32_MAX;
+}
+
+/*
+ * The logical device that runs @stream's work: the one it was created on,
+ * or the current device for the default stream (-1 if none).
+ */
+static int32_t acl_vmm_stream_device(aclrtStream stream)
+{
+	uint64_t v = (uintptr_t)stream;
+	int32_t device = -1;
+
+	if (stream)
+		return (int32_t)(v >> ACL_VMM_DEVICE_SHIFT) - 1;
+	if (acl_vmm_current_device("the default stream", &device))
+		return -1;
+	return device;
 }
 
 /*
@@ -101,31 +121,53 @@ static const char *acl_vmm_fault_timeout(void)
  * success); @what names the stream or device synchronized, as "(...)",
  * or is NULL for the call's own work.
  */
-aclError acl_vmm_work_result(const char *api, const char *what,
+aclError acl_vmm_work_result(const char *api, const char *what, int32_t device,
 			     const struct acl_vmm_fault *fault)
 {
 	const char *who = what ? what : "";
+	const char *queued = what ? " queued earlier" : "";
+	const char *rest = what ? "; later copies and memsets of the stream were not run" : "";
+	unsigned long long addr = fault->addr;
+	struct acl_vmm_query q;
+	int32_t owner = -1;
 
 	if (!fault->error)
 		return ACL_SUCCESS;
-	if (fault->error == -EFAULT)
+	switch (-fault->error) {
+	case EFAULT:
 		return acl_vmm_fail(ACL_ERROR_RT_DEVICE_MEM_ERROR,
-				    "%s%s: device memory fault: %s%s could not reach 0x%llx (not mapped when the device got there: unmapped or freed while the work was queued, or never mapped)%s",
-				    api, who, acl_vmm_cmd_name(fault->cmd),
-				    what ? " queued earlier" : "",
-				    (unsigned long long)fault->addr,
-				    what ? "; later copies and memsets of the stream were not run" : "");
-	if (fault->error == -ETIMEDOUT)
+				    "%s%s: device memory fault on device %d: %s%s could not reach 0x%llx (not mapped when the device got there: unmapped or freed while the work was queued, or never mapped)%s",
+				    api, who, device, acl_vmm_cmd_name(fault->cmd),
+				    queued, addr, rest);
+	case EPERM:
+		return acl_vmm_fail(ACL_ERROR_RT_DEVICE_MEM_ERROR,
+				    "%s%s: device memory fault on device %d: %s%s could not reach 0x%llx: no access (it is mapped, but device %d has no right to it: aclrtMemSetAccess grants one, aclrtMemMapNoAccess maps without any)%s",
+				    api, who, device, acl_vmm_cmd_name(fault->cmd),
+				    queued, addr, device, rest);
+	case EACCES:
+		return acl_vmm_fail(ACL_ERROR_RT_DEVICE_MEM_ERROR,
+				    "%s%s: device memory fault on device %d: %s%s could not write 0x%llx: no access for writing (device %d may only read it: ACL_RT_MEM_ACCESS_FLAGS_READ)%s",
+				    api, who, device, acl_vmm_cmd_name(fault->cmd),
+				    queued, addr, device, rest);
+	case EXDEV:
+		if (!acl_vmm_raw_query(acl_vmm_fd(), addr, 0, &q) &&
+		    (q.result & ACL_VMM_QUERY_MAPPED))
+			owner = acl_vmm_logical_device(q.device);
+		return acl_vmm_fail(ACL_ERROR_RT_DEVICE_MEM_ERROR,
+				    "%s%s: device memory fault on device %d: %s%s could not reach 0x%llx, memory of device %d: no peer access from device %d to device %d (aclrtDeviceEnablePeerAccess(%d, 0) with device %d current)%s",
+				    api, who, device, acl_vmm_cmd_name(fault->cmd),
+				    queued, addr, owner, device, owner, owner,
+				    device, rest);
+	case ETIMEDOUT:
 		return acl_vmm_fail(ACL_ERROR_RT_WAIT_TIMEOUT,
 				    "%s%s: %s%s timed out: the host page at 0x%llx was not made present within the module's fault_timeout (%s s, /sys/module/acl_vmm/parameters/fault_timeout): its file or swap did not answer%s",
-				    api, who, acl_vmm_cmd_name(fault->cmd),
-				    what ? " queued earlier" : "",
-				    (unsigned long long)fault->addr,
-				    acl_vmm_fault_timeout(),
-				    what ? "; later copies and memsets of the stream were not run" : "");
-	return acl_vmm_fail_errno(ACL_VMM_OP_WORK, fault->error, "%s%s: %s%s failed",
-				  api, who, acl_vmm_cmd_name(fault->cmd),
-				  what ? " queued earlier" : "");
+				    api, who, acl_vmm_cmd_name(fault->cmd), queued,
+				    addr, acl_vmm_fault_timeout(), rest);
+	default:
+		return acl_vmm_fail_errno(ACL_VMM_OP_WORK, fault->error,
+					  "%s%s: %s%s failed", api, who,
+					  acl_vmm_cmd_name(fault->cmd), queued);
+	}
 }
 
 /* The tag of @id as an aclrtStream or aclrtEvent, or the failure of @err. */
@@ -152,8 +194,12 @@ static aclError acl_vmm_stream_create(const char *api, aclrtStream *stream)
 		return ret;
 	err = acl_vmm_raw_stream_create(acl_vmm_fd(), acl_vmm_phys_device(device),
 					&id);
-	return acl_vmm_created(api, ACL_VMM_OP_STREAM_CREATE, err,
-			       ACL_VMM_STREAM_TAG, id, stream);
+	ret = acl_vmm_created(api, ACL_VMM_OP_STREAM_CREATE, err,
+			      ACL_VMM_STREAM_TAG, id, stream);
+	if (!ret)
+		*stream = (void *)((uintptr_t)*stream |
+				   (uint64_t)(device + 1) << ACL_VMM_DEVICE_SHIFT);
+	return ret;
 }
 
 aclError aclrtCreateStream(aclrtStream *stream)
@@ -227,7 +273,7 @@ aclError aclrtSynchronizeStream(aclrtStream stream)
 		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM, err,
 					  "%s: stream=%p", api, stream);
 	snprintf(what, sizeof(what), "(%p)", stream);
-	return acl_vmm_work_result(api, what, &fault);
+	return acl_vmm_work_result(api, what, acl_vmm_stream_device(stream), &fault);
 }
 
 aclError aclrtSynchronizeDevice(void)
@@ -251,7 +297,7 @@ aclError aclrtSynchronizeDevice(void)
 		return acl_vmm_fail_errno(ACL_VMM_OP_ANY, err, "%s: device %d",
 					  api, device);
 	snprintf(what, sizeof(what), "(device %d)", device);
-	return acl_vmm_work_result(api, what, &fault);
+	return acl_vmm_work_result(api, what, device, &fault);
 }
 
 /*
@@ -275,7 +321,7 @@ aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
 		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
 					  "%s: dst=%p src=%p count=%zu stream=%p",
 					  api, dst, src, count, stream);
-	return acl_vmm_work_result(api, NULL, &fault);
+	return acl_vmm_work_result(api, NULL, acl_vmm_stream_device(stream), &fault);
 }
 
 /* As acl_vmm_submit_copy(), for a memset of the byte @value. */
@@ -297,7 +343,7 @@ aclError acl_vmm_submit_memset(const char *api, void *devPtr, int32_t value,
 		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
 					  "%s: devPtr=%p count=%zu stream=%p",
 					  api, devPtr, count, stream);
-	return acl_vmm_work_result(api, NULL, &fault);
+	return acl_vmm_work_result(api, NULL, acl_vmm_stream_device(stream), &fault);
 }
 
 aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src,

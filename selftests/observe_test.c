@@ -139,6 +139,46 @@ TEST_F(obs, debugfs_contexts_and_maps)
 	EXPECT_NE(NULL, strstr(s, "mapped=1"));
 }
 
+/*
+ * The device tables show in the context's maps: each mapping's rights per
+ * device, each device's table (leaves by size, TLB) and its peers.
+ */
+TEST_F(obs, debugfs_device_tables)
+{
+	aclrtMemAccessDesc d = { .flags = ACL_RT_MEM_ACCESS_FLAGS_READ,
+				 .location = { .id = 1, .type = ACL_MEM_LOCATION_TYPE_DEVICE } };
+	char want[160], *s;
+
+	ASSERT_OK(aclrtMemSetAccess(self->va + 2 * PAGE_2M, 3 * PAGE_2M, &d, 1));
+	ASSERT_OK(aclrtDeviceEnablePeerAccess(1, 0));
+	s = run("cat /sys/kernel/debug/acl_vmm/%s-*/maps", self->pid);
+	ASSERT_NE(NULL, s);
+	snprintf(want, sizeof(want), "  %lx-%lx mapping size=%lu handle=%lu device=0 access=0:readwrite,1:read\n",
+		 (unsigned long)self->va + 2 * PAGE_2M, (unsigned long)self->va + 5 * PAGE_2M,
+		 3 * PAGE_2M, (unsigned long)(uintptr_t)self->h);
+	EXPECT_NE(NULL, strstr(s, want)) {
+		TH_LOG("maps:\n%s", s);
+	}
+	snprintf(want, sizeof(want), "4K=0 2M=%lu 1G=0", 3 * PAGE_2M);
+	EXPECT_NE(NULL, strstr(strstr(s, "device 0 tables=") ?: "", want)) {
+		TH_LOG("maps:\n%s", s);
+	}
+	EXPECT_NE(NULL, strstr(s, "peers=1\n"));
+	EXPECT_NE(NULL, strstr(strstr(s, "device 1 tables=") ?: "", want));
+	/* Revoked, device 1's table holds nothing; unmapped, neither does 0's. */
+	d.flags = ACL_RT_MEM_ACCESS_FLAGS_NONE;
+	ASSERT_OK(aclrtMemSetAccess(self->va + 2 * PAGE_2M, 3 * PAGE_2M, &d, 1));
+	s = run("cat /sys/kernel/debug/acl_vmm/%s-*/maps", self->pid);
+	ASSERT_NE(NULL, s);
+	EXPECT_NE(NULL, strstr(strstr(s, "device 1 tables=") ?: "", "4K=0 2M=0 1G=0"));
+	EXPECT_NE(NULL, strstr(s, "access=0:readwrite\n"));
+	ASSERT_OK(aclrtUnmapMem(self->va + 2 * PAGE_2M));
+	s = run("cat /sys/kernel/debug/acl_vmm/%s-*/maps", self->pid);
+	ASSERT_NE(NULL, s);
+	EXPECT_NE(NULL, strstr(strstr(s, "device 0 tables=") ?: "", "4K=0 2M=0 1G=0"));
+	ASSERT_OK(aclrtMapMem(self->va + 2 * PAGE_2M, 3 * PAGE_2M, 0, self->h, 0));
+}
+
 /* Streams show in the context's maps: device, work done, failure kept. */
 TEST_F(obs, debugfs_streams)
 {

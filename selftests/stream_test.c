@@ -396,6 +396,18 @@ TEST_F(stream, copy_between_devices)
 	ASSERT_OK(aclrtCreateStream(&s1));
 	ASSERT_OK(aclrtMemcpyAsync(d0, size, h, size, ACL_MEMCPY_HOST_TO_DEVICE, s0));
 	ASSERT_OK(aclrtSynchronizeStream(s0));
+	/* Without peer access, device 1's engine cannot reach device 0's memory. */
+	ASSERT_OK(aclrtMemcpyAsync(d1, size, d0, size, ACL_MEMCPY_DEVICE_TO_DEVICE, s1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DEVICE_MEM_ERROR,
+		       "no peer access from device 1 to device 0",
+		       aclrtSynchronizeStream(s1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DEVICE_MEM_ERROR, "no peer access",
+		       aclrtMemcpy(back, size, d0, size, ACL_MEMCPY_DEVICE_TO_HOST));
+	/* Peer access is per direction: both are enabled, each from its device. */
+	ASSERT_OK(aclrtDeviceEnablePeerAccess(0, 0));
+	ASSERT_OK(aclrtSetDevice(0));
+	ASSERT_OK(aclrtDeviceEnablePeerAccess(1, 0));
+	ASSERT_OK(aclrtSetDevice(1));
 	/* Device 0 to device 1 on device 1's stream, and back on device 0's. */
 	ASSERT_OK(aclrtMemcpyAsync(d1, size, d0, size, ACL_MEMCPY_DEVICE_TO_DEVICE, s1));
 	ASSERT_OK(aclrtSynchronizeStream(s1));

@@ -208,6 +208,24 @@ ACL_FUNC_VISIBILITY aclError aclrtMapMem(void *virPtr, size_t size,
 					 aclrtDrvMemHandle handle,
 					 uint64_t flags);
 ACL_FUNC_VISIBILITY aclError aclrtUnmapMem(void *virPtr);
+ACL_FUNC_VISIBILITY aclError aclrtMemMapNoAccess(void *virPtr, size_t size,
+						 size_t offset,
+						 aclrtDrvMemHandle handle,
+						 uint64_t flags);
+
+/* Device access rights and peer access */
+ACL_FUNC_VISIBILITY aclError aclrtMemSetAccess(void *virPtr, size_t size,
+					       aclrtMemAccessDesc *desc,
+					       size_t count);
+ACL_FUNC_VISIBILITY aclError aclrtMemGetAccess(void *virPtr,
+					       aclrtMemLocation *location,
+					       uint64_t *flag);
+ACL_FUNC_VISIBILITY aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer,
+						      int32_t deviceId,
+						      int32_t peerDeviceId);
+ACL_FUNC_VISIBILITY aclError aclrtDeviceEnablePeerAccess(int32_t peerDeviceId,
+							 uint32_t flags);
+ACL_FUNC_VISIBILITY aclError aclrtDeviceDisablePeerAccess(int32_t peerDeviceId);
 ACL_FUNC_VISIBILITY aclError aclrtMemGetAllocationGranularity(
 	aclrtPhysicalMemProp *prop, aclrtMemGranularityOptions option,
 	size_t *granularity);

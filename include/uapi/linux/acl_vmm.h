@@ -76,6 +76,9 @@ enum {
 	ACL_VMM_CMD_EVENT_WAIT,
 	ACL_VMM_CMD_EVENT_SYNC,
 	ACL_VMM_CMD_EVENT_QUERY,
+	ACL_VMM_CMD_SET_ACCESS,
+	ACL_VMM_CMD_GET_ACCESS,
+	ACL_VMM_CMD_PEER,
 };
 
 /**
@@ -115,10 +118,13 @@ struct acl_vmm_info {
  * The ABI's version. From version 2 on, commands, struct members and
  * capability bits are only ever appended, and each new feature group
  * comes with a capability bit of its own; the version changes only if an
- * existing command's meaning does (Documentation/uapi.rst). Version 1 had
+ * existing command's meaning does (Documentation/uapi.rst). Version 3
+ * made copies and memsets go through each device's page table (peer
+ * access and rights); version 2 let any device reach any device memory of
+ * the process. Version 1 had
  * per-type destroy commands and shared structs between commands.
  */
-#define ACL_VMM_ABI_VERSION 2
+#define ACL_VMM_ABI_VERSION 3
 /* Reservations, physical memory, mappings, queries, reset, device nodes,
  * ACL_VMM_DESTROY.
  */
@@ -135,6 +141,12 @@ struct acl_vmm_info {
  * the memory's device.
  */
 #define ACL_VMM_CAP_SHARE_HARDENED _BITULL(4)
+/*
+ * Device page tables: each device reaches device memory through a table of
+ * its own; ACL_VMM_SET_ACCESS, ACL_VMM_GET_ACCESS, ACL_VMM_PEER,
+ * ACL_VMM_MAP_NOACCESS; copies between devices need peer access.
+ */
+#define ACL_VMM_CAP_DEVICE_MMU _BITULL(5)
 
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
@@ -298,7 +310,7 @@ struct acl_vmm_alloc {
 /**
  * struct acl_vmm_map - ioctl(ACL_VMM_MAP)
  * @size: sizeof(struct acl_vmm_map)
- * @flags: must be 0
+ * @flags: 0 or ACL_VMM_MAP_NOACCESS
  * @addr: where to map, aligned to the handle's granularity
  * @length: bytes to map, a multiple of the granularity
  * @offset: offset into the handle, must be 0
@@ -311,6 +323,11 @@ struct acl_vmm_alloc {
  * range is not inside one reservation, -EEXIST when a page of it is
  * already mapped, -EXDEV when the reservation holds another device's
  * memory.
+ *
+ * The device the memory was allocated on (for an imported handle, the
+ * device it was imported for) gets ACL_VMM_ACCESS_READWRITE in its device
+ * table; with ACL_VMM_MAP_NOACCESS no device gets any right until
+ * ACL_VMM_SET_ACCESS grants one.
  */
 struct acl_vmm_map {
 	__u32 size;
@@ -321,6 +338,9 @@ struct acl_vmm_map {
 	__u32 handle;
 	__u32 __reserved;
 };
+
+/* Map without granting any device access (aclrtMemMapNoAccess). */
+#define ACL_VMM_MAP_NOACCESS (1U << 0)
 
 #define ACL_VMM_MAP _IO(ACL_VMM_TYPE, ACL_VMM_CMD_MAP)
 
@@ -632,11 +652,16 @@ struct acl_vmm_stream_create {
 /**
  * struct acl_vmm_fault - how a piece of work failed (out)
  * @error: 0, or the negative errno of the work (-EFAULT: an address was
- *         not mapped; -ENOMEM: out of memory; -ESRCH: the process was
- *         exiting; -ECANCELED: not run after an earlier failure)
+ *         not mapped; -EPERM: it is mapped, but the device running the
+ *         work has no access to it; -EACCES: the device may read it only,
+ *         and the work writes; -EXDEV: it is another device's memory and
+ *         peer access to that device is not enabled; -ETIMEDOUT: a host
+ *         page did not come in time; -ENOMEM: out of memory; -ESRCH: the
+ *         process was exiting; -ECANCELED: not run after an earlier
+ *         failure)
  * @cmd: the ACL_VMM_CMD_* of the work that failed
- * @addr: with -EFAULT, the first address of the range that could not be
- *        reached
+ * @addr: with -EFAULT, -EPERM, -EACCES, -EXDEV and -ETIMEDOUT, the first
+ *        address of the range that could not be reached
  */
 struct acl_vmm_fault {
 	__s32 error;
@@ -863,5 +888,104 @@ struct acl_vmm_event_query {
 };
 
 #define ACL_VMM_EVENT_QUERY _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_QUERY)
+
+/**
+ * enum acl_vmm_access - a device's right to a mapping (CANN's values)
+ * @ACL_VMM_ACCESS_NONE: the device's engine may not touch it
+ * @ACL_VMM_ACCESS_READ: it may read it
+ * @ACL_VMM_ACCESS_READWRITE: it may read and write it
+ */
+enum acl_vmm_access {
+	ACL_VMM_ACCESS_NONE = 0,
+	ACL_VMM_ACCESS_READ = 1,
+	ACL_VMM_ACCESS_READWRITE = 3,
+};
+
+/**
+ * struct acl_vmm_access_desc - one device's right, for ACL_VMM_SET_ACCESS
+ * @device: the device
+ * @access: an enum acl_vmm_access
+ */
+struct acl_vmm_access_desc {
+	__u32 device;
+	__u32 access;
+};
+
+/**
+ * struct acl_vmm_set_access - ioctl(ACL_VMM_SET_ACCESS)
+ * @size: sizeof(struct acl_vmm_set_access)
+ * @flags: must be 0
+ * @addr: the start of a mapping of device memory
+ * @length: its length, exactly
+ * @descs: user pointer to @count struct acl_vmm_access_desc
+ * @count: 1 to ACL_VMM_MAX_DEVICES; a device named twice gets its last
+ * @__reserved: must be 0
+ *
+ * Programs each device's table with its right to the mapping. A right
+ * removed or lowered is gone from the device's table and TLB when the
+ * call returns: work that reaches the range afterwards faults (-EPERM or
+ * -EACCES); work running when the call came either finished the window
+ * it was copying before the change or faults after it. Errors: -ENOENT
+ * when @addr/@length is not exactly one mapping, -ENODEV for a device not
+ * attached, -EINVAL for a bad access value, -EOPNOTSUPP for host memory
+ * (every device reaches it), -ENOMEM. On error no right changed.
+ */
+struct acl_vmm_set_access {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 descs;
+	__u32 count;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_SET_ACCESS _IO(ACL_VMM_TYPE, ACL_VMM_CMD_SET_ACCESS)
+
+/**
+ * struct acl_vmm_get_access - ioctl(ACL_VMM_GET_ACCESS)
+ * @size: sizeof(struct acl_vmm_get_access)
+ * @flags: must be 0
+ * @addr: an address inside a mapping
+ * @device: the device asked about
+ * @access: out: its enum acl_vmm_access (host memory: READWRITE)
+ *
+ * -ENOENT when nothing is mapped at @addr, -ENODEV for an unknown device.
+ */
+struct acl_vmm_get_access {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__u32 device;
+	__u32 access;
+};
+
+#define ACL_VMM_GET_ACCESS _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_ACCESS)
+
+/* ACL_VMM_PEER: disable instead of enable. */
+#define ACL_VMM_PEER_DISABLE (1U << 0)
+
+/**
+ * struct acl_vmm_peer - ioctl(ACL_VMM_PEER)
+ * @size: sizeof(struct acl_vmm_peer)
+ * @flags: 0 to enable, ACL_VMM_PEER_DISABLE to disable
+ * @device: the device whose work will reach the peer's memory
+ * @peer: the peer
+ *
+ * Peer access is per direction: work running on @device may reach
+ * memory of @peer (its aclrtMalloc memory at once, a VMM mapping where
+ * ACL_VMM_SET_ACCESS gave @device a right). Enabling twice or disabling
+ * what is not enabled succeeds. Disabling waits for the window being
+ * copied, like a change of rights. -ENODEV when either device is not
+ * attached, -EINVAL when they are the same.
+ */
+struct acl_vmm_peer {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 peer;
+};
+
+#define ACL_VMM_PEER _IO(ACL_VMM_TYPE, ACL_VMM_CMD_PEER)
 
 #endif /* _UAPI_LINUX_ACL_VMM_H */
