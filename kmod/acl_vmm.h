@@ -55,6 +55,7 @@
 #ifndef ACL_VMM_H
 #define ACL_VMM_H
 
+#include <linux/dma-direction.h>
 #include <linux/dma-fence.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
@@ -84,12 +85,17 @@
 #define ACL_VMM_VA_END ((unsigned long)(ACL_VMM_VA_WINDOW_START + ACL_VMM_VA_WINDOW_SIZE))
 #define ACL_VMM_DEVICE_NONE 0xfffffffeU
 
+struct acl_vmm_dmmu;
 struct acl_vmm_mem;
+struct acl_vmm_stream;
+struct acl_vmm_work;
 struct acl_vmm_worker;
+struct device;
 struct seq_file;
+struct sg_table;
 
 /**
- * struct acl_vmm_backend_ops - how physical memory is provided
+ * struct acl_vmm_backend_ops - what a device's driver provides
  * @name: name of the backend
  * @alloc: fill @mem->chunks with @mem->size bytes of zeroed memory; on
  *         failure nothing stays allocated
@@ -99,11 +105,42 @@ struct seq_file;
  *           else references (pinned by GUP, held by a pipe); return the
  *           bytes still referenced elsewhere, which stay charged to the
  *           device until a later call finds them free
- * @page: the struct page backing byte @offset of @mem
+ * @page: the CPU view: the struct page backing byte @offset of @mem, which
+ *        the fault handlers of a reservation and of a dma-buf map
+ * @map_dma_buf: a scatterlist of all of @mem, DMA-mapped for @dev (an
+ *               importer's attach and map)
+ * @unmap_dma_buf: undo @map_dma_buf
+ * @mmu_create: a new, empty device address space of @device for a context
+ *              (NULL when out of memory)
+ * @mmu_destroy: free one; nothing is mapped in it
+ * @mmu_map: program [@va, @va + @length) of @dmmu to @mem from @offset,
+ *           with @access (an ACL_VMM_ACCESS_* value: NONE keeps an entry
+ *           that grants nothing), over whatever the range held; on error
+ *           the range maps nothing. Does not flush the TLB.
+ * @mmu_unmap: clear [@va, @va + @length) of @dmmu. Does not flush the TLB.
+ * @mmu_release: free the table pages of [@start, @last], a reservation
+ *               leaving, that hold no entry
+ * @tlb_invalidate: drop the device's cached translations of a range; when
+ *                  it returns, no engine of the device reaches memory
+ *                  through them
+ * @mmu_show: one line of statistics about @dmmu for debugfs
+ * @submit: start a copy or memset (@work) on @stream's device; return the
+ *          fence that signals when it has ended (with the work's error, and
+ *          @work->fault_addr set on a fault), or an ERR_PTR
+ * @run: for an engine the CPU plays: run the next part of submitted work on
+ *       the context's worker; return 0 when its fence signalled,
+ *       ACL_VMM_WORK_AGAIN for another turn, ACL_VMM_WORK_BLOCKED when it
+ *       waits (it kicks the stream when to try again). NULL for a device
+ *       that runs work by itself and signals the fence from its completion
+ *       interrupt.
+ * @cancel: stop submitted work whose fence has not signalled, at stream
+ *          teardown; the fence signals (-ECANCELED) before it returns
  *
- * The system memory backend (backend_sysmem.c) provides host RAM in 2 MiB
- * compound pages. A backend for a real NPU would program its page tables
- * here instead.
+ * The core calls these and nothing else of a device: the memory calls
+ * through acl_vmm_mem.ops, the rest through acl_vmm_device.ops. The system
+ * memory backend (backend_sysmem.c, with devmmu.c's emulated MMU and
+ * engine.c's emulated engine) implements all of them.
+ * Documentation/design.rst says what an Ascend backend does in each.
  */
 struct acl_vmm_backend_ops {
 	const char *name;
@@ -111,6 +148,23 @@ struct acl_vmm_backend_ops {
 	void (*release)(struct acl_vmm_mem *mem);
 	u64 (*reclaim)(struct acl_vmm_mem *mem);
 	struct page *(*page)(struct acl_vmm_mem *mem, u64 offset);
+	struct sg_table *(*map_dma_buf)(struct acl_vmm_mem *mem,
+					struct device *dev,
+					enum dma_data_direction dir);
+	void (*unmap_dma_buf)(struct acl_vmm_mem *mem, struct device *dev,
+			      struct sg_table *sgt, enum dma_data_direction dir);
+	struct acl_vmm_dmmu *(*mmu_create)(u32 device);
+	void (*mmu_destroy)(struct acl_vmm_dmmu *dmmu);
+	int (*mmu_map)(struct acl_vmm_dmmu *dmmu, u64 va, u64 length,
+		       struct acl_vmm_mem *mem, u64 offset, u32 access);
+	void (*mmu_unmap)(struct acl_vmm_dmmu *dmmu, u64 va, u64 length);
+	void (*mmu_release)(struct acl_vmm_dmmu *dmmu, u64 start, u64 last);
+	void (*tlb_invalidate)(struct acl_vmm_dmmu *dmmu, u64 va, u64 length);
+	void (*mmu_show)(struct seq_file *m, struct acl_vmm_dmmu *dmmu);
+	struct dma_fence *(*submit)(struct acl_vmm_stream *stream,
+				    struct acl_vmm_work *work);
+	int (*run)(struct acl_vmm_stream *stream, struct acl_vmm_work *work);
+	void (*cancel)(struct acl_vmm_stream *stream, struct acl_vmm_work *work);
 };
 
 extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
@@ -121,6 +175,7 @@ extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
  *        once it attached a descriptor of that node
  * @name: the node's name
  * @index: its index, from 0
+ * @ops: its driver (the system memory backend here)
  * @capacity: bytes of memory it has
  * @lock: protects @used and @held
  * @used: bytes of @capacity allocated, by every process
@@ -131,6 +186,7 @@ struct acl_vmm_device {
 	struct miscdevice misc;
 	char name[sizeof("acl_vmm") + 10];	/* any u32 index */
 	u32 index;
+	const struct acl_vmm_backend_ops *ops;
 	u64 capacity;
 	spinlock_t lock; /* protects @used and @held */
 	u64 used;
@@ -574,6 +630,8 @@ enum {
  * @waitq: woken when work ends (synchronize, destroy, room in @queue)
  * @fence_context: the dma-fence timeline of its records
  * @fence_seqno: the sequence number of its last record
+ * @engine_seqno: the sequence number of the last fence its device's
+ *                engine gave (on timeline @fence_context + 1)
  * @mirror_lock: held by the worker while it touches the pages of a
  *               window, and by the mirror's invalidation: a range
  *               invalidated (unmapped, freed, migrated) is never touched
@@ -601,6 +659,7 @@ struct acl_vmm_stream {
 	wait_queue_head_t waitq;
 	u64 fence_context;
 	u64 fence_seqno;
+	u64 engine_seqno;
 	struct mutex mirror_lock; /* excludes invalidation from page access */
 	struct mmu_interval_notifier notifier;
 	unsigned long *pfns[ACL_VMM_RANGES];
@@ -716,14 +775,18 @@ int acl_vmm_ioctl_reserve(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_release(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_reset(struct acl_vmm_ucmd *ucmd);
 
-/* engine.c */
-/* What acl_vmm_engine_run() returns for work it has not finished. */
+/* engine.c: the system memory backend's emulated engine */
+/* What a turn of work returns for work it has not finished. */
 enum {
 	ACL_VMM_WORK_AGAIN = 1,	/* a window was done: more in the next turn */
-	ACL_VMM_WORK_BLOCKED,	/* waits for a page; the retry timer is armed */
+	ACL_VMM_WORK_BLOCKED,	/* waits: a page (the retry timer is armed), a fence */
 };
 
-int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work);
+struct dma_fence *acl_vmm_sysmem_submit(struct acl_vmm_stream *stream,
+					struct acl_vmm_work *work);
+int acl_vmm_sysmem_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work);
+void acl_vmm_sysmem_cancel(struct acl_vmm_stream *stream,
+			   struct acl_vmm_work *work);
 int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream,
 			       struct mm_struct *mm);
 void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream);
@@ -763,13 +826,11 @@ int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_event_query(struct acl_vmm_ucmd *ucmd);
 
-/* devmmu.c */
+/* access.c */
 void acl_vmm_dmmus_fini(struct acl_vmm_ctx *ctx);
 int acl_vmm_dmmu_map(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);
 void acl_vmm_dmmu_unmap(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);
 void acl_vmm_dmmu_release_range(struct acl_vmm_ctx *ctx, u64 start, u64 last);
-int acl_vmm_dmmu_translate(struct acl_vmm_ctx *ctx, u32 device, u64 va,
-			   bool write, unsigned long *pfn, u64 *run, u32 *owner);
 bool acl_vmm_dmmu_peer_enabled(struct acl_vmm_ctx *ctx, u32 device, u32 peer);
 int acl_vmm_dmmu_enable_peer(struct acl_vmm_ctx *ctx, u32 device, u32 peer);
 void acl_vmm_dmmu_show(struct seq_file *m, struct acl_vmm_ctx *ctx);
@@ -777,6 +838,18 @@ const char *acl_vmm_access_name(u32 access);
 int acl_vmm_ioctl_set_access(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_get_access(struct acl_vmm_ucmd *ucmd);
 int acl_vmm_ioctl_peer(struct acl_vmm_ucmd *ucmd);
+
+/* devmmu.c: the system memory backend's emulated MMU */
+struct acl_vmm_dmmu *acl_vmm_sysmem_mmu_create(u32 device);
+void acl_vmm_sysmem_mmu_destroy(struct acl_vmm_dmmu *dmmu);
+int acl_vmm_sysmem_mmu_map(struct acl_vmm_dmmu *dmmu, u64 va, u64 length,
+			   struct acl_vmm_mem *mem, u64 offset, u32 access);
+void acl_vmm_sysmem_mmu_unmap(struct acl_vmm_dmmu *dmmu, u64 va, u64 length);
+void acl_vmm_sysmem_mmu_release(struct acl_vmm_dmmu *dmmu, u64 start, u64 last);
+void acl_vmm_sysmem_tlb_invalidate(struct acl_vmm_dmmu *dmmu, u64 va, u64 length);
+void acl_vmm_sysmem_mmu_show(struct seq_file *m, struct acl_vmm_dmmu *dmmu);
+int acl_vmm_dmmu_translate(struct acl_vmm_ctx *ctx, u32 device, u64 va,
+			   bool write, unsigned long *pfn, u64 *run, u32 *owner);
 
 /* mapping.c */
 void acl_vmm_mapping_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map);

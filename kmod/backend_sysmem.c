@@ -9,9 +9,15 @@
  * killer is never invoked for it. Because the chunks are PMD-sized
  * compound pages, the fault path maps each with one PMD entry where the
  * mapping is PMD-aligned.
+ *
+ * The rest of the device is emulated too: its MMU (devmmu.c) and its copy
+ * engine (engine.c), which runs on the owning context's worker. A dma-buf
+ * importer gets one scatterlist entry per 2 MiB chunk.
  */
+#include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -97,10 +103,62 @@ static struct page *acl_vmm_sysmem_page(struct acl_vmm_mem *mem, u64 offset)
 	return nth_page(chunk, (offset & (ACL_VMM_CHUNK_SIZE - 1)) >> PAGE_SHIFT);
 }
 
+/* One scatterlist entry per 2 MiB chunk, DMA-mapped for the importer. */
+static struct sg_table *acl_vmm_sysmem_map_dma_buf(struct acl_vmm_mem *mem,
+						   struct device *dev,
+						   enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+	int ret;
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, mem->nr_chunks, GFP_KERNEL);
+	if (ret)
+		goto err_free_sgt;
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, mem->chunks[i], ACL_VMM_CHUNK_SIZE, 0);
+	ret = dma_map_sgtable(dev, sgt, dir, 0);
+	if (ret)
+		goto err_free_table;
+	return sgt;
+
+err_free_table:
+	sg_free_table(sgt);
+err_free_sgt:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+static void acl_vmm_sysmem_unmap_dma_buf(struct acl_vmm_mem *mem,
+					 struct device *dev,
+					 struct sg_table *sgt,
+					 enum dma_data_direction dir)
+{
+	dma_unmap_sgtable(dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
 const struct acl_vmm_backend_ops acl_vmm_sysmem_ops = {
 	.name = "sysmem",
 	.alloc = acl_vmm_sysmem_alloc,
 	.release = acl_vmm_sysmem_release,
 	.reclaim = acl_vmm_sysmem_reclaim,
 	.page = acl_vmm_sysmem_page,
+	.map_dma_buf = acl_vmm_sysmem_map_dma_buf,
+	.unmap_dma_buf = acl_vmm_sysmem_unmap_dma_buf,
+	.mmu_create = acl_vmm_sysmem_mmu_create,
+	.mmu_destroy = acl_vmm_sysmem_mmu_destroy,
+	.mmu_map = acl_vmm_sysmem_mmu_map,
+	.mmu_unmap = acl_vmm_sysmem_mmu_unmap,
+	.mmu_release = acl_vmm_sysmem_mmu_release,
+	.tlb_invalidate = acl_vmm_sysmem_tlb_invalidate,
+	.mmu_show = acl_vmm_sysmem_mmu_show,
+	.submit = acl_vmm_sysmem_submit,
+	.run = acl_vmm_sysmem_run,
+	.cancel = acl_vmm_sysmem_cancel,
 };

@@ -52,6 +52,7 @@ int acl_vmm_devices_init(struct acl_vmm *vmm, u32 num_devices, u64 bytes_each)
 	for (i = 0; i < num_devices; i++) {
 		dev = &vmm->devices[i];
 		dev->index = i;
+		dev->ops = &acl_vmm_sysmem_ops;
 		dev->capacity = bytes_each;
 		spin_lock_init(&dev->lock);
 		snprintf(dev->name, sizeof(dev->name), "acl_vmm%u", i);

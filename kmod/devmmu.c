@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * DOC: Device page tables
+ * DOC: The emulated device MMU
  *
  * Every (context, device) pair has a device MMU of its own (struct
  * acl_vmm_dmmu): a page table the device's engine translates device
  * addresses through, with a TLB in front of it. It plays the part of an
- * NPU's own page tables, which an Ascend backend would program through
- * its driver; the system-memory backend emulates the hardware here.
+ * NPU's own page tables, which an Ascend driver programs; the
+ * system-memory backend emulates the hardware here, behind the
+ * mmu_* and tlb_invalidate operations of struct acl_vmm_backend_ops, which
+ * access.c (the rights, for every backend) calls.
  *
  * The format, as a device would walk it: four levels of 512 entries of
  * 64 bits, each table one 4 KiB page; a device address is split as a
@@ -54,7 +56,6 @@
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
-#include "trace.h"
 
 #define ACL_VMM_PTE_VALID BIT_ULL(0)
 #define ACL_VMM_PTE_READ BIT_ULL(1)
@@ -114,7 +115,13 @@ static u64 acl_vmm_access_pte(u32 access)
 	}
 }
 
-static struct acl_vmm_dmmu *acl_vmm_dmmu_alloc(u32 device)
+/**
+ * acl_vmm_sysmem_mmu_create() - a device MMU with an empty table
+ * @device: the device
+ *
+ * Return: the MMU, or NULL when out of memory.
+ */
+struct acl_vmm_dmmu *acl_vmm_sysmem_mmu_create(u32 device)
 {
 	struct acl_vmm_dmmu *dmmu = kzalloc(sizeof(*dmmu), GFP_KERNEL_ACCOUNT);
 	struct page *root;
@@ -147,27 +154,6 @@ static void acl_vmm_pt_free(u64 *table, int level, unsigned long *nr_tables)
 	(*nr_tables)--;
 }
 
-/**
- * acl_vmm_dmmus_fini() - free a context's device tables
- * @ctx: the context, being released: no mapping is left
- */
-void acl_vmm_dmmus_fini(struct acl_vmm_ctx *ctx)
-{
-	struct acl_vmm_dmmu *dmmu;
-	u32 i;
-
-	for (i = 0; i < ACL_VMM_MAX_DEVICES; i++) {
-		dmmu = ctx->dmmu[i];
-		if (!dmmu)
-			continue;
-		WARN_ON(dmmu->bytes[0] || dmmu->bytes[1] || dmmu->bytes[2]);
-		acl_vmm_pt_free(dmmu->root, 0, &dmmu->nr_tables);
-		kfree(dmmu);
-		ctx->dmmu[i] = NULL;
-	}
-	mutex_destroy(&ctx->dmmu_lock);
-}
-
 /* The TLB slot of a device address: its 2 MiB frame, direct-mapped. */
 static struct acl_vmm_tlb_entry *acl_vmm_tlb_slot(struct acl_vmm_dmmu *dmmu,
 						  u64 va)
@@ -176,14 +162,14 @@ static struct acl_vmm_tlb_entry *acl_vmm_tlb_slot(struct acl_vmm_dmmu *dmmu,
 }
 
 /**
- * acl_vmm_tlb_invalidate() - drop the TLB's translations of a range
+ * acl_vmm_sysmem_tlb_invalidate() - drop the TLB's translations of a range
  * @dmmu: the device MMU
  * @va: first byte
  * @length: bytes
  *
  * Called with the context's dmmu_lock held.
  */
-static void acl_vmm_tlb_invalidate(struct acl_vmm_dmmu *dmmu, u64 va, u64 length)
+void acl_vmm_sysmem_tlb_invalidate(struct acl_vmm_dmmu *dmmu, u64 va, u64 length)
 {
 	struct acl_vmm_tlb_entry *e;
 	int i;
@@ -195,7 +181,6 @@ static void acl_vmm_tlb_invalidate(struct acl_vmm_dmmu *dmmu, u64 va, u64 length
 			e->pte = 0;
 	}
 	dmmu->tlb_invalidations++;
-	trace_acl_vmm_tlb_invalidate(dmmu->device, va, length);
 }
 
 /*
@@ -363,89 +348,6 @@ static int acl_vmm_pt_set(struct acl_vmm_dmmu *dmmu, u64 va, u64 length,
 	return 0;
 }
 
-/* The device MMU of @device in @ctx, created at first use. */
-static struct acl_vmm_dmmu *acl_vmm_dmmu_get(struct acl_vmm_ctx *ctx, u32 device)
-{
-	lockdep_assert_held(&ctx->dmmu_lock);
-	if (!ctx->dmmu[device])
-		ctx->dmmu[device] = acl_vmm_dmmu_alloc(device);
-	return ctx->dmmu[device];
-}
-
-/**
- * acl_vmm_dmmu_map() - program a mapping into the device tables
- * @ctx: the context; ctx->lock held
- * @map: the new mapping, its @access set: one right per device
- *
- * The device the memory is on gets an entry in any case (without rights
- * if its @access is NONE), so that its engine tells "no access" from
- * "not mapped"; every other device with a right gets one too.
- *
- * Return: 0 or -ENOMEM; on error no table holds the range.
- */
-int acl_vmm_dmmu_map(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map)
-{
-	u32 owner = acl_vmm_mem_device_index(map->handle->mem), dev;
-	u64 length = map->va.last - map->va.start + 1;
-	struct acl_vmm_dmmu *dmmu;
-	int ret = 0;
-
-	lockdep_assert_held(&ctx->lock);
-	if (owner == ACL_VMM_DEVICE_HOST)
-		return 0;	/* host memory: every device reaches it as the CPU does */
-	mutex_lock(&ctx->dmmu_lock);
-	for (dev = 0; dev < ctx->vmm->num_devices; dev++) {
-		if (dev != owner && map->access[dev] == ACL_VMM_ACCESS_NONE)
-			continue;
-		dmmu = acl_vmm_dmmu_get(ctx, dev);
-		ret = dmmu ? acl_vmm_pt_set(dmmu, map->va.start, length,
-					    map->handle->mem, 0,
-					    acl_vmm_access_pte(map->access[dev])) :
-			     -ENOMEM;
-		if (ret)
-			break;
-		trace_acl_vmm_dmmu_map(dev, map->va.start, length, map->access[dev]);
-	}
-	if (ret) {
-		while (dev--) {
-			if (ctx->dmmu[dev] &&
-			    (dev == owner || map->access[dev] != ACL_VMM_ACCESS_NONE))
-				acl_vmm_pt_clear(ctx->dmmu[dev], map->va.start, length);
-		}
-	}
-	mutex_unlock(&ctx->dmmu_lock);
-	return ret;
-}
-
-/**
- * acl_vmm_dmmu_unmap() - remove a mapping from every device table
- * @ctx: the context; ctx->lock held
- * @map: the mapping leaving
- *
- * Waits for the window the engine is copying, if any; when it returns,
- * no device's engine reaches the range any more.
- */
-void acl_vmm_dmmu_unmap(struct acl_vmm_ctx *ctx, struct acl_vmm_mapping *map)
-{
-	u64 length = map->va.last - map->va.start + 1;
-	struct acl_vmm_dmmu *dmmu;
-	u32 dev;
-
-	lockdep_assert_held(&ctx->lock);
-	if (acl_vmm_mem_device_index(map->handle->mem) == ACL_VMM_DEVICE_HOST)
-		return;
-	mutex_lock(&ctx->dmmu_lock);
-	for (dev = 0; dev < ACL_VMM_MAX_DEVICES; dev++) {
-		dmmu = ctx->dmmu[dev];
-		if (!dmmu)
-			continue;
-		acl_vmm_pt_clear(dmmu, map->va.start, length);
-		acl_vmm_tlb_invalidate(dmmu, map->va.start, length);
-		trace_acl_vmm_dmmu_unmap(dev, map->va.start, length);
-	}
-	mutex_unlock(&ctx->dmmu_lock);
-}
-
 /*
  * Free the tables of [@start, @last] that hold nothing: the reservation
  * covering them is gone. Tables shared with a neighbour stay while it
@@ -478,27 +380,6 @@ static bool acl_vmm_pt_prune(struct acl_vmm_dmmu *dmmu, u64 *table, int level,
 		}
 	}
 	return empty;
-}
-
-/**
- * acl_vmm_dmmu_release_range() - free the tables of a reservation leaving
- * @ctx: the context; ctx->lock held
- * @start: its first byte
- * @last: its last byte
- */
-void acl_vmm_dmmu_release_range(struct acl_vmm_ctx *ctx, u64 start, u64 last)
-{
-	struct acl_vmm_dmmu *dmmu;
-	u32 dev;
-
-	lockdep_assert_held(&ctx->lock);
-	mutex_lock(&ctx->dmmu_lock);
-	for (dev = 0; dev < ACL_VMM_MAX_DEVICES; dev++) {
-		dmmu = ctx->dmmu[dev];
-		if (dmmu)
-			acl_vmm_pt_prune(dmmu, dmmu->root, 0, 0, start, last);
-	}
-	mutex_unlock(&ctx->dmmu_lock);
 }
 
 /**
@@ -557,265 +438,68 @@ int acl_vmm_dmmu_translate(struct acl_vmm_ctx *ctx, u32 device, u64 va,
 }
 
 /**
- * acl_vmm_dmmu_peer_enabled() - whether a device may reach a peer's memory
- * @ctx: the context; its dmmu_lock held
- * @device: the device running the work
- * @peer: the device whose memory it reaches
- *
- * Return: true when they are the same device or the peer is enabled.
+ * acl_vmm_sysmem_mmu_destroy() - free a device MMU and its tables
+ * @dmmu: the MMU, which maps nothing
  */
-bool acl_vmm_dmmu_peer_enabled(struct acl_vmm_ctx *ctx, u32 device, u32 peer)
+void acl_vmm_sysmem_mmu_destroy(struct acl_vmm_dmmu *dmmu)
 {
-	lockdep_assert_held(&ctx->dmmu_lock);
-	return device == peer || (ctx->peers[device] & BIT_ULL(peer));
+	WARN_ON(dmmu->bytes[0] || dmmu->bytes[1] || dmmu->bytes[2]);
+	acl_vmm_pt_free(dmmu->root, 0, &dmmu->nr_tables);
+	kfree(dmmu);
 }
 
 /**
- * acl_vmm_dmmu_show() - describe a context's device tables for debugfs
+ * acl_vmm_sysmem_mmu_map() - program a range of a device MMU
+ * @dmmu: the MMU
+ * @va: first device address
+ * @length: bytes
+ * @mem: the memory
+ * @offset: its first byte mapped at @va
+ * @access: the device's right, an ACL_VMM_ACCESS_* value
+ *
+ * Return: 0 or -ENOMEM; on error the range maps nothing it did not map
+ * before.
+ */
+int acl_vmm_sysmem_mmu_map(struct acl_vmm_dmmu *dmmu, u64 va, u64 length,
+			   struct acl_vmm_mem *mem, u64 offset, u32 access)
+{
+	return acl_vmm_pt_set(dmmu, va, length, mem, offset,
+			      acl_vmm_access_pte(access));
+}
+
+/**
+ * acl_vmm_sysmem_mmu_unmap() - clear a range of a device MMU
+ * @dmmu: the MMU
+ * @va: first device address
+ * @length: bytes
+ *
+ * The tables stay until the reservation goes.
+ */
+void acl_vmm_sysmem_mmu_unmap(struct acl_vmm_dmmu *dmmu, u64 va, u64 length)
+{
+	acl_vmm_pt_clear(dmmu, va, length);
+}
+
+/**
+ * acl_vmm_sysmem_mmu_release() - free the empty tables of a range
+ * @dmmu: the MMU
+ * @start: first byte of a reservation leaving
+ * @last: its last byte
+ */
+void acl_vmm_sysmem_mmu_release(struct acl_vmm_dmmu *dmmu, u64 start, u64 last)
+{
+	acl_vmm_pt_prune(dmmu, dmmu->root, 0, 0, start, last);
+}
+
+/**
+ * acl_vmm_sysmem_mmu_show() - a device MMU's statistics, for debugfs
  * @m: the file
- * @ctx: the context
+ * @dmmu: the MMU
  */
-void acl_vmm_dmmu_show(struct seq_file *m, struct acl_vmm_ctx *ctx)
+void acl_vmm_sysmem_mmu_show(struct seq_file *m, struct acl_vmm_dmmu *dmmu)
 {
-	struct acl_vmm_dmmu *dmmu;
-	u32 dev, peer;
-
-	mutex_lock(&ctx->dmmu_lock);
-	for (dev = 0; dev < ACL_VMM_MAX_DEVICES; dev++) {
-		dmmu = ctx->dmmu[dev];
-		if (!dmmu && !ctx->peers[dev])
-			continue;
-		seq_printf(m, "device %u", dev);
-		if (dmmu)
-			seq_printf(m, " tables=%lu 4K=%llu 2M=%llu 1G=%llu tlb_hits=%llu tlb_misses=%llu tlb_invalidations=%llu",
-				   dmmu->nr_tables, dmmu->bytes[0], dmmu->bytes[1],
-				   dmmu->bytes[2], dmmu->tlb_hits,
-				   dmmu->tlb_misses, dmmu->tlb_invalidations);
-		seq_puts(m, " peers=");
-		if (!ctx->peers[dev])
-			seq_puts(m, "none");
-		for (peer = 0; peer < ACL_VMM_MAX_DEVICES; peer++)
-			if (ctx->peers[dev] & BIT_ULL(peer))
-				seq_printf(m, "%u%s", peer,
-					   ctx->peers[dev] >> peer >> 1 ? "," : "");
-		seq_putc(m, '\n');
-	}
-	mutex_unlock(&ctx->dmmu_lock);
-}
-
-static const char *const acl_vmm_access_names[] = {
-	[ACL_VMM_ACCESS_NONE] = "none",
-	[ACL_VMM_ACCESS_READ] = "read",
-	[ACL_VMM_ACCESS_READWRITE] = "readwrite",
-};
-
-/**
- * acl_vmm_access_name() - the name of an access right
- * @access: an ACL_VMM_ACCESS_* value
- *
- * Return: its name, for debugfs.
- */
-const char *acl_vmm_access_name(u32 access)
-{
-	return access < ARRAY_SIZE(acl_vmm_access_names) &&
-	       acl_vmm_access_names[access] ? acl_vmm_access_names[access] : "?";
-}
-
-static bool acl_vmm_access_valid(u32 access)
-{
-	return access == ACL_VMM_ACCESS_NONE || access == ACL_VMM_ACCESS_READ ||
-	       access == ACL_VMM_ACCESS_READWRITE;
-}
-
-/*
- * Give @map the rights @access (one per device), as one change: on
- * -ENOMEM the mapping keeps its old rights. Called with ctx->lock and
- * dmmu_lock held.
- */
-static int acl_vmm_dmmu_set_rights(struct acl_vmm_ctx *ctx,
-				   struct acl_vmm_mapping *map, const u8 *access)
-{
-	u32 owner = acl_vmm_mem_device_index(map->handle->mem), dev;
-	u64 length = map->va.last - map->va.start + 1;
-	struct acl_vmm_dmmu *dmmu;
-	int ret = 0;
-
-	for (dev = 0; dev < ctx->vmm->num_devices; dev++) {
-		if (access[dev] == map->access[dev])
-			continue;
-		if (dev != owner && access[dev] == ACL_VMM_ACCESS_NONE) {
-			dmmu = ctx->dmmu[dev];
-			if (dmmu)
-				acl_vmm_pt_clear(dmmu, map->va.start, length);
-		} else {
-			dmmu = acl_vmm_dmmu_get(ctx, dev);
-			ret = dmmu ? acl_vmm_pt_set(dmmu, map->va.start, length,
-						    map->handle->mem, 0,
-						    acl_vmm_access_pte(access[dev])) :
-				     -ENOMEM;
-			if (ret)
-				break;
-		}
-		if (dmmu)
-			acl_vmm_tlb_invalidate(dmmu, map->va.start, length);
-		trace_acl_vmm_dmmu_map(dev, map->va.start, length, access[dev]);
-	}
-	if (!ret) {
-		memcpy(map->access, access, sizeof(map->access));
-		return 0;
-	}
-	/* Put back what was changed; the tables it needs are all there. */
-	while (dev--) {
-		if (access[dev] == map->access[dev])
-			continue;
-		dmmu = ctx->dmmu[dev];
-		if (dev != owner && map->access[dev] == ACL_VMM_ACCESS_NONE)
-			acl_vmm_pt_clear(dmmu, map->va.start, length);
-		else
-			WARN_ON(acl_vmm_pt_set(dmmu, map->va.start, length,
-					       map->handle->mem, 0,
-					       acl_vmm_access_pte(map->access[dev])));
-		acl_vmm_tlb_invalidate(dmmu, map->va.start, length);
-	}
-	return ret;
-}
-
-/**
- * acl_vmm_ioctl_set_access() - ACL_VMM_SET_ACCESS: set devices' rights
- * @ucmd: the call
- *
- * Return: 0 or a negative errno; on error no right changed.
- */
-int acl_vmm_ioctl_set_access(struct acl_vmm_ucmd *ucmd)
-{
-	struct acl_vmm_set_access *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
-	struct acl_vmm_access_desc *descs;
-	u8 access[ACL_VMM_MAX_DEVICES];
-	struct acl_vmm_mapping *map;
-	struct acl_vmm_va_node *node;
-	int ret = 0;
-	u32 i;
-
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-	if (!cmd->count || cmd->count > ACL_VMM_MAX_DEVICES)
-		return -EINVAL;
-	descs = memdup_user(u64_to_user_ptr(cmd->descs),
-			    cmd->count * sizeof(*descs));
-	if (IS_ERR(descs))
-		return PTR_ERR(descs);
-	for (i = 0; i < cmd->count; i++) {
-		if (!acl_vmm_access_valid(descs[i].access)) {
-			ret = -EINVAL;
-			goto out_free;
-		}
-		if (!acl_vmm_ctx_device(ctx, descs[i].device)) {
-			ret = -ENODEV;
-			goto out_free;
-		}
-	}
-	mutex_lock(&ctx->lock);
-	node = acl_vmm_va_find_exact(&ctx->vs.mappings, cmd->addr);
-	map = node ? container_of(node, struct acl_vmm_mapping, va) : NULL;
-	if (!map || map->va.last - map->va.start + 1 != cmd->length) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	if (acl_vmm_mem_device_index(map->handle->mem) == ACL_VMM_DEVICE_HOST) {
-		ret = -EOPNOTSUPP;
-		goto out_unlock;
-	}
-	memcpy(access, map->access, sizeof(access));
-	for (i = 0; i < cmd->count; i++)
-		access[descs[i].device] = descs[i].access;
-	mutex_lock(&ctx->dmmu_lock);
-	ret = acl_vmm_dmmu_set_rights(ctx, map, access);
-	mutex_unlock(&ctx->dmmu_lock);
-out_unlock:
-	mutex_unlock(&ctx->lock);
-out_free:
-	kfree(descs);
-	return ret ? ret : acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/**
- * acl_vmm_ioctl_get_access() - ACL_VMM_GET_ACCESS: a device's right
- * @ucmd: the call
- *
- * Return: 0 or a negative errno.
- */
-int acl_vmm_ioctl_get_access(struct acl_vmm_ucmd *ucmd)
-{
-	struct acl_vmm_get_access *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
-	struct acl_vmm_va_node *node;
-	struct acl_vmm_mapping *map;
-	int ret = 0;
-
-	if (cmd->flags || cmd->access)
-		return -EINVAL;
-	if (cmd->device >= ctx->vmm->num_devices)
-		return -ENODEV;
-	mutex_lock(&ctx->lock);
-	node = acl_vmm_va_find(&ctx->vs.mappings, cmd->addr);
-	map = node ? container_of(node, struct acl_vmm_mapping, va) : NULL;
-	if (!map)
-		ret = -ENOENT;
-	else if (acl_vmm_mem_device_index(map->handle->mem) == ACL_VMM_DEVICE_HOST)
-		cmd->access = ACL_VMM_ACCESS_READWRITE;
-	else
-		cmd->access = map->access[cmd->device];
-	mutex_unlock(&ctx->lock);
-	return ret ? ret : acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/**
- * acl_vmm_dmmu_enable_peer() - let a device reach a peer's memory
- * @ctx: the context
- * @device: the device that will run the work
- * @peer: the device whose memory it reaches
- *
- * Return: 0, -ENODEV when either is not attached, -EINVAL when they are
- * the same.
- */
-int acl_vmm_dmmu_enable_peer(struct acl_vmm_ctx *ctx, u32 device, u32 peer)
-{
-	if (!acl_vmm_ctx_device(ctx, device) || !acl_vmm_ctx_device(ctx, peer))
-		return -ENODEV;
-	if (device == peer)
-		return -EINVAL;
-	mutex_lock(&ctx->dmmu_lock);
-	ctx->peers[device] |= BIT_ULL(peer);
-	mutex_unlock(&ctx->dmmu_lock);
-	return 0;
-}
-
-/**
- * acl_vmm_ioctl_peer() - ACL_VMM_PEER: enable or disable peer access
- * @ucmd: the call
- *
- * Disabling waits for the window being copied, like a change of rights:
- * when it returns, no work of @device reaches @peer's memory.
- *
- * Return: 0 or a negative errno.
- */
-int acl_vmm_ioctl_peer(struct acl_vmm_ucmd *ucmd)
-{
-	struct acl_vmm_peer *cmd = ucmd->cmd;
-	struct acl_vmm_ctx *ctx = ucmd->ctx;
-
-	if (cmd->flags & ~ACL_VMM_PEER_DISABLE)
-		return -EINVAL;
-	if (!(cmd->flags & ACL_VMM_PEER_DISABLE))
-		return acl_vmm_dmmu_enable_peer(ctx, cmd->device, cmd->peer);
-	if (!acl_vmm_ctx_device(ctx, cmd->device) ||
-	    !acl_vmm_ctx_device(ctx, cmd->peer))
-		return -ENODEV;
-	if (cmd->device == cmd->peer)
-		return -EINVAL;
-	mutex_lock(&ctx->dmmu_lock);
-	ctx->peers[cmd->device] &= ~BIT_ULL(cmd->peer);
-	mutex_unlock(&ctx->dmmu_lock);
-	return 0;
+	seq_printf(m, " tables=%lu 4K=%llu 2M=%llu 1G=%llu tlb_hits=%llu tlb_misses=%llu tlb_invalidations=%llu",
+		   dmmu->nr_tables, dmmu->bytes[0], dmmu->bytes[1],
+		   dmmu->bytes[2], dmmu->tlb_hits, dmmu->tlb_misses,
+		   dmmu->tlb_invalidations);
 }

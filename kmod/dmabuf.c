@@ -11,10 +11,8 @@
  * and mmap() of the dma-buf maps the memory directly.
  */
 #include <linux/dma-buf.h>
-#include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/module.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
@@ -26,39 +24,17 @@ static struct sg_table *acl_vmm_dmabuf_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
 {
 	struct acl_vmm_mem *mem = attach->dmabuf->priv;
-	struct scatterlist *sg;
-	struct sg_table *sgt;
-	unsigned int i;
-	int ret;
 
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, mem->nr_chunks, GFP_KERNEL);
-	if (ret)
-		goto err_free_sgt;
-	for_each_sgtable_sg(sgt, sg, i)
-		sg_set_page(sg, mem->ops->page(mem, (u64)i << ACL_VMM_CHUNK_SHIFT),
-			    ACL_VMM_CHUNK_SIZE, 0);
-	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
-	if (ret)
-		goto err_free_table;
-	return sgt;
-
-err_free_table:
-	sg_free_table(sgt);
-err_free_sgt:
-	kfree(sgt);
-	return ERR_PTR(ret);
+	return mem->ops->map_dma_buf(mem, attach->dev, dir);
 }
 
 static void acl_vmm_dmabuf_unmap(struct dma_buf_attachment *attach,
 				 struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
-	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
-	sg_free_table(sgt);
-	kfree(sgt);
+	struct acl_vmm_mem *mem = attach->dmabuf->priv;
+
+	mem->ops->unmap_dma_buf(mem, attach->dev, sgt, dir);
 }
 
 static void acl_vmm_dmabuf_release(struct dma_buf *dmabuf)

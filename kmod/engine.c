@@ -561,7 +561,8 @@ static int acl_vmm_work_blocked(struct acl_vmm_stream *stream,
  * -ECANCELED (the stream is torn down). On error, a prefix of the work
  * may have been done.
  */
-int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
+static int acl_vmm_engine_run(struct acl_vmm_stream *stream,
+			      struct acl_vmm_work *work)
 {
 	struct acl_vmm_xfer x = {
 		.stream = stream,
@@ -593,4 +594,57 @@ int acl_vmm_engine_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
 	work->blocked_since = 0;
 	work->progress += n;
 	return work->progress < x.length ? ACL_VMM_WORK_AGAIN : 0;
+}
+
+/**
+ * acl_vmm_sysmem_submit() - start a copy or memset on the emulated engine
+ * @stream: the stream, from its context's worker
+ * @work: the work, at the head of the stream's queue
+ *
+ * The engine is the context's worker itself: the work runs in the turns
+ * that acl_vmm_sysmem_run() gets. Its fence is on the stream's engine
+ * timeline, in submission order.
+ *
+ * Return: the work's fence, or ERR_PTR(-ENOMEM).
+ */
+struct dma_fence *acl_vmm_sysmem_submit(struct acl_vmm_stream *stream,
+					struct acl_vmm_work *work)
+{
+	struct acl_vmm_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL_ACCOUNT);
+
+	if (!fence)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&fence->lock);
+	dma_fence_init(&fence->base, &acl_vmm_fence_ops, &fence->lock,
+		       stream->fence_context + 1, ++stream->engine_seqno);
+	return &fence->base;
+}
+
+/**
+ * acl_vmm_sysmem_run() - run the next window of submitted work
+ * @stream: the stream, from its context's worker
+ * @work: the work, whose fence has not signalled
+ *
+ * Return: 0 when the work ended and its fence signalled (with its error),
+ * ACL_VMM_WORK_AGAIN or ACL_VMM_WORK_BLOCKED.
+ */
+int acl_vmm_sysmem_run(struct acl_vmm_stream *stream, struct acl_vmm_work *work)
+{
+	int ret = acl_vmm_engine_run(stream, work);
+
+	if (ret == ACL_VMM_WORK_AGAIN || ret == ACL_VMM_WORK_BLOCKED)
+		return ret;
+	acl_vmm_fence_signal(work->fence, ret);
+	return 0;
+}
+
+/**
+ * acl_vmm_sysmem_cancel() - drop submitted work at stream teardown
+ * @stream: the stream, off its worker
+ * @work: the work, whose fence has not signalled
+ */
+void acl_vmm_sysmem_cancel(struct acl_vmm_stream *stream,
+			   struct acl_vmm_work *work)
+{
+	acl_vmm_fence_signal(work->fence, -ECANCELED);
 }

@@ -221,7 +221,7 @@ static struct acl_vmm_mem *acl_vmm_mem_create(struct acl_vmm *vmm,
 	}
 	kref_init(&mem->kref);
 	mem->vmm = vmm;
-	mem->ops = &acl_vmm_sysmem_ops;
+	mem->ops = dev ? dev->ops : &acl_vmm_sysmem_ops;	/* host memory is RAM */
 	mem->dev = dev;
 	mem->nid = nid;
 	mem->size = size;

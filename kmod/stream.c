@@ -173,11 +173,49 @@ static bool acl_vmm_work_wait_ready(struct acl_vmm_work *work)
 	return false;
 }
 
+static const struct acl_vmm_backend_ops *
+acl_vmm_stream_ops(struct acl_vmm_stream *stream)
+{
+	return stream->ctx->vmm->devices[stream->device].ops;
+}
+
+/*
+ * A copy or memset: submit it to the stream's device at its first turn,
+ * then run it (an engine the CPU plays) or wait for its fence.
+ */
+static int acl_vmm_work_engine(struct acl_vmm_stream *stream,
+			       struct acl_vmm_work *work)
+{
+	const struct acl_vmm_backend_ops *ops = acl_vmm_stream_ops(stream);
+	struct dma_fence *fence;
+	bool failed;
+	int ret;
+
+	if (!work->fence) {
+		spin_lock(&stream->lock);
+		failed = stream->error;
+		spin_unlock(&stream->lock);
+		if (failed)
+			return -ECANCELED;
+		fence = ops->submit(stream, work);
+		if (IS_ERR(fence))
+			return PTR_ERR(fence);
+		work->fence = fence;
+	}
+	if (ops->run && !dma_fence_is_signaled(work->fence)) {
+		ret = ops->run(stream, work);
+		if (ret)
+			return ret;
+	}
+	if (!acl_vmm_work_wait_ready(work))
+		return ACL_VMM_WORK_BLOCKED;
+	ret = dma_fence_get_status(work->fence);
+	return ret < 0 ? ret : 0;
+}
+
 static int acl_vmm_work_execute(struct acl_vmm_stream *stream,
 				struct acl_vmm_work *work)
 {
-	bool failed;
-
 	switch (work->type) {
 	case ACL_VMM_WORK_RECORD:
 		acl_vmm_fence_signal(work->fence, 0);
@@ -185,12 +223,7 @@ static int acl_vmm_work_execute(struct acl_vmm_stream *stream,
 	case ACL_VMM_WORK_WAIT:
 		return 0;
 	default:
-		spin_lock(&stream->lock);
-		failed = stream->error;
-		spin_unlock(&stream->lock);
-		if (failed)
-			return -ECANCELED;
-		return acl_vmm_engine_run(stream, work);
+		return acl_vmm_work_engine(stream, work);
 	}
 }
 
@@ -247,6 +280,9 @@ static void acl_vmm_stream_cancel(struct acl_vmm_stream *stream)
 			break;
 		if (work->type == ACL_VMM_WORK_RECORD)
 			acl_vmm_fence_signal(work->fence, -ECANCELED);
+		else if (work->type != ACL_VMM_WORK_WAIT && work->fence &&
+			 !dma_fence_is_signaled(work->fence))
+			acl_vmm_stream_ops(stream)->cancel(stream, work);
 		acl_vmm_work_end(stream, work, -ECANCELED);
 	}
 }
@@ -397,7 +433,7 @@ static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
 	spin_lock_init(&stream->lock);
 	INIT_LIST_HEAD(&stream->queue);
 	init_waitqueue_head(&stream->waitq);
-	stream->fence_context = dma_fence_context_alloc(1);
+	stream->fence_context = dma_fence_context_alloc(2);
 	return stream;
 }
 

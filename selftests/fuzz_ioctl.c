@@ -203,14 +203,18 @@ static void one_op(void)
 		struct acl_vmm_event_record er;
 		struct acl_vmm_event_wait ew;
 		struct acl_vmm_event_query eq;
+		struct acl_vmm_set_access sa;
+		struct acl_vmm_get_access ga;
+		struct acl_vmm_peer pe;
 		char raw[128];
 	} u;
 	int32_t pids[4] = { getpid(), getppid(), (int32_t)rnd(), 1 };
 	unsigned long req = 0;
-	int ret, k = (int)pick(29);
+	struct acl_vmm_access_desc descs[4];
+	int ret, k = (int)pick(30);
 
 	if (fuzz_skip & (1ULL << k))
-		k = 29;	/* GET_INFO */
+		k = 30;	/* GET_INFO */
 	char node[32];
 
 	memset(&u, 0, sizeof(u));
@@ -257,6 +261,7 @@ static void one_op(void)
 		u.map.length = pick(4) ? (1 + pick(4)) * PAGE_2M : any_length();
 		u.map.handle = any_handle();
 		u.map.offset = pick(16) ? 0 : rnd();
+		u.map.flags = pick(8) ? 0 : pick(2) ? ACL_VMM_MAP_NOACCESS : (uint32_t)rnd();
 		u.map.size = any_size(sizeof(u.map));
 		if (!ioctl(ctx_fd, ACL_VMM_MAP, &u.map))
 			remember(pool.addr, u.map.addr);
@@ -445,6 +450,36 @@ static void one_op(void)
 			u.dsy.device = (uint32_t)pick(3);
 			u.dsy.size = any_size(sizeof(u.dsy));
 			req = ACL_VMM_DEVICE_SYNC;
+		}
+		break;
+	case 29:
+		/* Rights and peers, while other threads copy and unmap. */
+		switch (pick(3)) {
+		case 0:
+			for (size_t i = 0; i < 4; i++) {
+				descs[i].device = pick(8) ? (uint32_t)pick(2) : (uint32_t)rnd();
+				descs[i].access = pick(8) ? (uint32_t)pick(4) : (uint32_t)rnd();
+			}
+			u.sa.flags = pick(16) ? 0 : (uint32_t)rnd();
+			u.sa.addr = any_addr();
+			u.sa.length = pick(4) ? (1 + pick(4)) * PAGE_2M : any_length();
+			u.sa.descs = pick(16) ? (uintptr_t)descs : rnd();
+			u.sa.count = pick(8) ? 1 + (uint32_t)pick(4) : (uint32_t)rnd();
+			u.sa.size = any_size(sizeof(u.sa));
+			req = ACL_VMM_SET_ACCESS;
+			break;
+		case 1:
+			u.ga.addr = any_addr();
+			u.ga.device = (uint32_t)pick(3);
+			u.ga.size = any_size(sizeof(u.ga));
+			req = ACL_VMM_GET_ACCESS;
+			break;
+		default:
+			u.pe.device = (uint32_t)pick(3);
+			u.pe.peer = (uint32_t)pick(3);
+			u.pe.flags = pick(8) ? (uint32_t)pick(2) : (uint32_t)rnd();
+			u.pe.size = any_size(sizeof(u.pe));
+			req = ACL_VMM_PEER;
 		}
 		break;
 	case 20:

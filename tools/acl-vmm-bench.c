@@ -11,7 +11,8 @@
  *   free     aclrtFreePhysical        vs close(memfd)
  *   release  aclrtReleaseMemAddress   vs munmap
  *
- * then map+unmap of one 2 MiB page, growing and shrinking 1 GiB by 2 MiB
+ * then map+unmap of one 2 MiB page (and with SetAccess for a second device
+ * when there is one), growing and shrinking 1 GiB by 2 MiB
  * pages (torch_npu's expandable segments), map+unmap with 1 to 100,000
  * mappings live, aclrtMemcpy against memcpy, and the device engine's
  * submission latency and copy throughput. Prints tables, writes JSON
@@ -40,6 +41,7 @@
 
 static bool quick;
 static int device;
+static int peer = -1;	/* a second device, when the node has one */
 static FILE *json;
 static int json_rows, json_targets;
 static char targets_json[8192];
@@ -290,8 +292,8 @@ static void section_calls(void)
 static void section_map_unmap(double *ours_out, double *shmem_out, double *huge_out)
 {
 	int n = quick ? 20 : 200, i, kind;
-	static double v[3][200];
-	struct stat2 st[3];
+	static double v[4][200];
+	struct stat2 st[4];
 	aclrtDrvMemHandle h = phys(PAGE_2M);
 	void *va;
 
@@ -303,9 +305,25 @@ static void section_map_unmap(double *ours_out, double *shmem_out, double *huge_
 		CHECK(aclrtUnmapMem(va));
 		v[0][i] = now_us() - t0;
 	}
+	st[0] = stats(v[0], n);
+	/* With a second device given READWRITE: two device tables to program. */
+	if (peer >= 0) {
+		aclrtMemAccessDesc d = { .flags = ACL_RT_MEM_ACCESS_FLAGS_READWRITE,
+					 .location = { .id = (uint32_t)peer,
+						       .type = ACL_MEM_LOCATION_TYPE_DEVICE } };
+
+		for (i = 0; i < n; i++) {
+			double t0 = now_us();
+
+			CHECK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
+			CHECK(aclrtMemSetAccess(va, PAGE_2M, &d, 1));
+			CHECK(aclrtUnmapMem(va));
+			v[3][i] = now_us() - t0;
+		}
+		st[3] = stats(v[3], n);
+	}
 	CHECK(aclrtReleaseMemAddress(va));
 	CHECK(aclrtFreePhysical(h));
-	st[0] = stats(v[0], n);
 	for (kind = 1; kind < 3; kind++) {
 		int fd = memfd_alloc(PAGE_2M, kind == 2), got = 0;
 		void *res = reserve_baseline(PAGE_2M);
@@ -332,6 +350,12 @@ static void section_map_unmap(double *ours_out, double *shmem_out, double *huge_
 	printf("  hugetlb 2M memfd mmap POPULATE + munmap      %8.1f (%6.1f)\n", st[2].median, st[2].p90);
 	json_row("map_unmap_2m", "map+unmap", "2 MiB", "us", st[0].median, st[0].p90,
 		 st[1].median, st[2].median);
+	if (peer >= 0) {
+		printf("  acl_vmm map+SetAccess two devices+unmap      %8.1f (%6.1f)\n",
+		       st[3].median, st[3].p90);
+		json_row("map_unmap_2m", "map+SetAccess two devices+unmap", "2 MiB", "us",
+			 st[3].median, st[3].p90, -1, -1);
+	}
 	*ours_out = st[0].median;
 	*shmem_out = st[1].median;
 	*huge_out = st[2].median;
@@ -604,6 +628,7 @@ int main(int argc, char **argv)
 	long maxlive = 0;
 	size_t hugepages;
 	size_t free_mem, total;
+	uint32_t count = 0;
 	int i;
 
 	for (i = 1; i < argc; i++) {
@@ -632,6 +657,12 @@ int main(int argc, char **argv)
 	}
 	hugepages = setup_hugetlb(quick ? 40 : 520);
 	CHECK(aclInit(NULL));
+	CHECK(aclrtGetDeviceCount(&count));
+	if (count > 1) {
+		/* A second device, set once so that it may be given rights. */
+		peer = device ? 0 : 1;
+		CHECK(aclrtSetDevice(peer));
+	}
 	CHECK(aclrtSetDevice(device));
 	CHECK(aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, &total));
 	printf("acl-vmm-bench: device %d, %zu MiB free of %zu MiB, %zu hugetlb pages%s\n",
@@ -666,6 +697,8 @@ int main(int argc, char **argv)
 		fclose(json);
 	}
 	CHECK(aclrtResetDevice(device));
+	if (peer >= 0)
+		CHECK(aclrtResetDevice(peer));
 	CHECK(aclFinalize());
 	return 0;
 }
