@@ -257,6 +257,7 @@ TEST_F(obs, tracepoints)
 	static const char *const events[] = {
 		"acl_vmm_reserve", "acl_vmm_alloc", "acl_vmm_map", "acl_vmm_unmap",
 		"acl_vmm_free", "acl_vmm_release", "acl_vmm_alloc_fail", "acl_vmm_share",
+		"acl_vmm_dmmu_map", "acl_vmm_dmmu_unmap", "acl_vmm_tlb_invalidate",
 	};
 	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
 	aclrtDrvMemHandle h, big;
@@ -287,6 +288,13 @@ TEST_F(obs, tracepoints)
 		}
 	}
 	snprintf(want, sizeof(want), "acl_vmm_map: tgid=%s start=0x%lx length=0x200000",
+		 self->pid, (unsigned long)va);
+	EXPECT_NE(NULL, strstr(s, want));
+	/* The device side: device 0's entries with READWRITE (3), then gone. */
+	snprintf(want, sizeof(want), "device=0 start=0x%lx length=0x200000 access=3",
+		 (unsigned long)va);
+	EXPECT_NE(NULL, strstr(s, want));
+	snprintf(want, sizeof(want), "acl_vmm_tlb_invalidate: tgid=%s device=0 start=0x%lx",
 		 self->pid, (unsigned long)va);
 	EXPECT_NE(NULL, strstr(s, want));
 	EXPECT_NE(NULL, strstr(s, "result=-12"));	/* the failed allocation */
