@@ -127,6 +127,17 @@ ACL_VMM_RAW_API int acl_vmm_raw_event_query(int fd, uint32_t event,
 					    uint32_t *status,
 					    uint64_t *timestamp_ns);
 
+/* ACL_VMM_DESTROY with flags (ACL_VMM_DESTROY_FORCE for a stream). */
+ACL_VMM_RAW_API int acl_vmm_raw_destroy_flags(int fd, uint32_t id,
+					      uint32_t flags);
+/* 0 when the stream's work queued so far has ended, -EBUSY otherwise. */
+ACL_VMM_RAW_API int acl_vmm_raw_stream_query(int fd, uint32_t stream);
+/* One more reference on the handle of the mapping starting at @addr. */
+ACL_VMM_RAW_API int acl_vmm_raw_retain(int fd, uint64_t addr,
+				       uint32_t *handle);
+ACL_VMM_RAW_API int acl_vmm_raw_handle_info(int fd, uint32_t handle,
+					    struct acl_vmm_handle_info *info);
+
 #ifdef __cplusplus
 }
 #endif

@@ -347,8 +347,10 @@ struct acl_vmm_object {
  * @obj: the object; removed from the table under acl_vmm_ctx.lock
  * @mem: the memory (a reference is held)
  * @map_count: number of mappings of it; under acl_vmm_ctx.lock
- * @freed: userspace freed it; it goes at the last unmap; under
- *         acl_vmm_ctx.lock
+ * @refs: references userspace holds (the allocation or import, and each
+ *        ACL_VMM_RETAIN); under acl_vmm_ctx.lock
+ * @freed: userspace dropped its last reference; it goes at the last
+ *         unmap; under acl_vmm_ctx.lock
  * @imported: it was made by importing a share
  * @import_device: the device it was imported for
  */
@@ -356,6 +358,7 @@ struct acl_vmm_handle {
 	struct acl_vmm_object obj;
 	struct acl_vmm_mem *mem;
 	unsigned int map_count;
+	unsigned int refs;
 	bool freed;
 	bool imported;
 	u32 import_device;
@@ -627,6 +630,8 @@ enum {
  * @fault_cmd: the ACL_VMM_CMD_* of the work that failed
  * @closed: the stream is destroyed: no more work is accepted
  * @dying: the stream is being torn down: the worker stops at once
+ * @cancelling: ACL_VMM_DESTROY_FORCE: its copies and memsets end cancelled,
+ *              its waits are dropped
  * @waitq: woken when work ends (synchronize, destroy, room in @queue)
  * @fence_context: the dma-fence timeline of its records
  * @fence_seqno: the sequence number of its last record
@@ -656,6 +661,7 @@ struct acl_vmm_stream {
 	u32 fault_cmd;
 	bool closed;
 	bool dying;
+	bool cancelling;
 	wait_queue_head_t waitq;
 	u64 fence_context;
 	u64 fence_seqno;
@@ -743,6 +749,8 @@ struct acl_vmm_handle *acl_vmm_handle_install(struct acl_vmm_ctx *ctx,
 					      struct acl_vmm_mem *mem,
 					      bool imported, u32 import_device);
 int acl_vmm_handle_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+int acl_vmm_ioctl_retain(struct acl_vmm_ucmd *ucmd);
+int acl_vmm_ioctl_handle_info(struct acl_vmm_ucmd *ucmd);
 void acl_vmm_handle_release(struct acl_vmm_object *obj);
 void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx, struct acl_vmm_handle *handle);
 void acl_vmm_handles_destroy(struct acl_vmm_ctx *ctx);
@@ -803,6 +811,7 @@ void acl_vmm_ctx_streams_destroy(struct acl_vmm_ctx *ctx);
 struct acl_vmm_stream *acl_vmm_stream_get(struct acl_vmm_ctx *ctx, u32 id);
 void acl_vmm_stream_put(struct acl_vmm_stream *stream);
 int acl_vmm_stream_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj);
+void acl_vmm_stream_cancel_queued(struct acl_vmm_object *obj);
 void acl_vmm_stream_release(struct acl_vmm_object *obj);
 struct acl_vmm_work *acl_vmm_work_alloc(enum acl_vmm_work_type type, u32 cmd);
 void acl_vmm_work_put(struct acl_vmm_work *work);

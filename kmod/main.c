@@ -136,6 +136,8 @@ union acl_vmm_ucmd_buffer {
 	struct acl_vmm_set_access set_access;
 	struct acl_vmm_get_access get_access;
 	struct acl_vmm_peer peer;
+	struct acl_vmm_retain retain;
+	struct acl_vmm_handle_info handle_info;
 };
 
 /**
@@ -226,6 +228,10 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 			 struct acl_vmm_get_access, access),
 	ACL_VMM_IOCTL_OP(PEER, acl_vmm_ioctl_peer,
 			 struct acl_vmm_peer, peer),
+	ACL_VMM_IOCTL_OP(RETAIN, acl_vmm_ioctl_retain,
+			 struct acl_vmm_retain, __reserved),
+	ACL_VMM_IOCTL_OP(HANDLE_INFO, acl_vmm_ioctl_handle_info,
+			 struct acl_vmm_handle_info, length),
 };
 
 static long acl_vmm_fops_ioctl(struct file *filp, unsigned int cmd,

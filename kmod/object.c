@@ -382,11 +382,18 @@ int acl_vmm_ioctl_destroy(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_object *obj;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~ACL_VMM_DESTROY_FORCE || cmd->__reserved)
 		return -EINVAL;
 	obj = acl_vmm_object_get(ucmd->ctx, cmd->id, ACL_VMM_OBJ_ANY);
 	if (!obj)
 		return -ENOENT;
+	if (cmd->flags & ACL_VMM_DESTROY_FORCE) {
+		if (obj->type != ACL_VMM_OBJ_STREAM) {
+			acl_vmm_object_put(obj);
+			return -EINVAL;
+		}
+		acl_vmm_stream_cancel_queued(obj);
+	}
 	ret = acl_vmm_object_ops[obj->type].destroy(ucmd->ctx, obj);
 	acl_vmm_object_put(obj);
 	return ret;

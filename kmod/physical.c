@@ -285,7 +285,8 @@ void acl_vmm_handle_unmapped(struct acl_vmm_ctx *ctx,
  * @ctx: the context
  * @obj: the handle's object, live, referenced by the caller
  *
- * The handle goes now, or at its last unmap: its id stays until then.
+ * Drops one of userspace's references; with the last, the handle goes now,
+ * or at its last unmap: its id stays until then.
  *
  * Return: 0, or -EALREADY when it was destroyed already.
  */
@@ -300,6 +301,8 @@ int acl_vmm_handle_destroy(struct acl_vmm_ctx *ctx, struct acl_vmm_object *obj)
 		ret = -EALREADY;
 		goto out_unlock;
 	}
+	if (--handle->refs)
+		goto out_unlock;
 	trace_acl_vmm_free(obj->id, acl_vmm_mem_device_index(handle->mem),
 			   handle->mem->size, handle->map_count);
 	handle->freed = true;
@@ -376,6 +379,7 @@ struct acl_vmm_handle *acl_vmm_handle_install(struct acl_vmm_ctx *ctx,
 	if (!handle)
 		return ERR_PTR(-ENOMEM);
 	handle->mem = mem;
+	handle->refs = 1;
 	handle->imported = imported;
 	handle->import_device = import_device;
 
@@ -479,4 +483,105 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 			    mem->size, 0);
 	cmd->handle = handle->obj.id;
 	return acl_vmm_object_respond(ucmd, sizeof(*cmd), &handle->obj);
+}
+
+/**
+ * acl_vmm_ioctl_retain() - ACL_VMM_RETAIN: one more reference on the
+ * handle of a mapping
+ * @ucmd: the call
+ *
+ * Return: 0, -ENOENT when no mapping starts at the address, -EOVERFLOW
+ * when the handle holds UINT_MAX references.
+ */
+int acl_vmm_ioctl_retain(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_retain *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_handle *handle;
+	struct acl_vmm_va_node *node;
+	int ret = 0;
+
+	if (cmd->flags || cmd->handle || cmd->__reserved)
+		return -EINVAL;
+	mutex_lock(&ctx->lock);
+	node = acl_vmm_va_find_exact(&ctx->vs.mappings, cmd->addr);
+	if (!node) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	handle = container_of(node, struct acl_vmm_mapping, va)->handle;
+	if (handle->refs == UINT_MAX) {
+		ret = -EOVERFLOW;
+		goto out_unlock;
+	}
+	handle->refs++;
+	handle->freed = false;
+	cmd->handle = handle->obj.id;
+	kref_get(&handle->obj.users);	/* while the lock is not held */
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	if (ret)
+		return ret;
+	/*
+	 * The reference is taken: if the reply cannot be written, the caller
+	 * does not know the id it holds, so drop it again (unless a destroy
+	 * or a reset of another thread already did).
+	 */
+	ret = acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		mutex_lock(&ctx->lock);
+		if (!handle->freed && handle->refs && !--handle->refs) {
+			handle->freed = true;
+			if (!handle->map_count)
+				acl_vmm_object_remove(ctx, &handle->obj);
+		}
+		mutex_unlock(&ctx->lock);
+	}
+	acl_vmm_object_put(&handle->obj);
+	return ret;
+}
+
+/**
+ * acl_vmm_ioctl_handle_info() - ACL_VMM_HANDLE_INFO: where a handle's
+ * memory is and how it was allocated
+ * @ucmd: the call
+ *
+ * Return: 0 or -ENOENT.
+ */
+int acl_vmm_ioctl_handle_info(struct acl_vmm_ucmd *ucmd)
+{
+	struct acl_vmm_handle_info *cmd = ucmd->cmd;
+	struct acl_vmm_ctx *ctx = ucmd->ctx;
+	struct acl_vmm_handle *handle;
+	struct acl_vmm_mem *mem;
+
+	if (cmd->flags || cmd->location || cmd->location_id ||
+	    cmd->alloc_flags || cmd->result || cmd->import_device ||
+	    cmd->length)
+		return -EINVAL;
+	mutex_lock(&ctx->lock);
+	handle = acl_vmm_handle_lookup(ctx, cmd->handle);
+	if (!handle) {
+		mutex_unlock(&ctx->lock);
+		return -ENOENT;
+	}
+	mem = handle->mem;
+	if (mem->dev) {
+		cmd->location = ACL_VMM_LOCATION_DEVICE;
+		cmd->location_id = mem->dev->index;
+	} else if (mem->nid != NUMA_NO_NODE) {
+		cmd->location = ACL_VMM_LOCATION_HOST_NUMA;
+		cmd->location_id = mem->nid;
+	} else {
+		cmd->location = ACL_VMM_LOCATION_HOST;
+	}
+	if (mem->granule_shift == ACL_VMM_HUGE1G_SHIFT)
+		cmd->alloc_flags = ACL_VMM_ALLOC_HUGE1G;
+	if (handle->imported) {
+		cmd->result = ACL_VMM_HANDLE_IMPORTED;
+		cmd->import_device = handle->import_device;
+	}
+	cmd->length = mem->size;
+	mutex_unlock(&ctx->lock);
+	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 }

@@ -173,6 +173,17 @@ static bool acl_vmm_work_wait_ready(struct acl_vmm_work *work)
 	return false;
 }
 
+/*
+ * Remove the callback of a wait or of submitted work, if armed; when this
+ * returns it does not run any more (it runs under the fence's lock).
+ */
+static void acl_vmm_work_disarm(struct acl_vmm_work *work)
+{
+	if (work->cb_armed)
+		dma_fence_remove_callback(work->fence, &work->cb);
+	work->cb_armed = false;
+}
+
 static const struct acl_vmm_backend_ops *
 acl_vmm_stream_ops(struct acl_vmm_stream *stream)
 {
@@ -191,6 +202,13 @@ static int acl_vmm_work_engine(struct acl_vmm_stream *stream,
 	bool failed;
 	int ret;
 
+	if (READ_ONCE(stream->cancelling)) {
+		/* ACL_VMM_DESTROY_FORCE: stop here. */
+		acl_vmm_work_disarm(work);
+		if (work->fence && !dma_fence_is_signaled(work->fence))
+			ops->cancel(stream, work);
+		return -ECANCELED;
+	}
 	if (!work->fence) {
 		spin_lock(&stream->lock);
 		failed = stream->error;
@@ -247,7 +265,9 @@ bool acl_vmm_stream_run(struct acl_vmm_stream *stream)
 
 	while ((work = acl_vmm_stream_head(stream))) {
 		type = work->type;
-		if (type == ACL_VMM_WORK_WAIT && !acl_vmm_work_wait_ready(work))
+		if (type == ACL_VMM_WORK_WAIT && READ_ONCE(stream->cancelling))
+			acl_vmm_work_disarm(work);	/* dropped */
+		else if (type == ACL_VMM_WORK_WAIT && !acl_vmm_work_wait_ready(work))
 			return false;
 		ret = acl_vmm_work_execute(stream, work);
 		if (ret == ACL_VMM_WORK_AGAIN)
@@ -285,6 +305,24 @@ static void acl_vmm_stream_cancel(struct acl_vmm_stream *stream)
 			acl_vmm_stream_ops(stream)->cancel(stream, work);
 		acl_vmm_work_end(stream, work, -ECANCELED);
 	}
+}
+
+/**
+ * acl_vmm_stream_cancel_queued() - ACL_VMM_DESTROY_FORCE: drop a stream's
+ * work instead of running it
+ * @obj: the stream's object, referenced by the caller
+ *
+ * Copies and memsets not run yet end with -ECANCELED, the one running
+ * stops after its current window, waits are dropped; records still
+ * signal. The destroy that follows waits for that.
+ */
+void acl_vmm_stream_cancel_queued(struct acl_vmm_object *obj)
+{
+	struct acl_vmm_stream *stream =
+		container_of(obj, struct acl_vmm_stream, obj);
+
+	WRITE_ONCE(stream->cancelling, true);
+	acl_vmm_worker_kick(stream);
 }
 
 /**
@@ -541,11 +579,18 @@ int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_stream *stream;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved || acl_vmm_fault_check(&cmd->fault))
+	if (cmd->flags & ~ACL_VMM_STREAM_SYNC_QUERY || cmd->__reserved ||
+	    acl_vmm_fault_check(&cmd->fault))
 		return -EINVAL;
 	stream = acl_vmm_stream_get(ucmd->ctx, cmd->stream);
 	if (!stream)
 		return -ENOENT;
+	if (cmd->flags & ACL_VMM_STREAM_SYNC_QUERY) {
+		ret = READ_ONCE(stream->ended) < READ_ONCE(stream->submitted) ?
+		      -EBUSY : 0;
+		acl_vmm_stream_put(stream);
+		return ret ? ret : acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
+	}
 	ret = acl_vmm_stream_wait(stream);
 	if (!ret)
 		acl_vmm_stream_take_error(stream, &cmd->fault);

@@ -79,7 +79,7 @@ aclError acl_vmm_default_stream(const char *api, bool create, uint32_t *id);
 aclError acl_vmm_stream_id(const char *api, aclrtStream stream, bool create,
 			   uint32_t *id);
 aclError acl_vmm_work_result(const char *api, const char *what, int32_t device,
-			     const struct acl_vmm_fault *fault);
+			     uint32_t stream, const struct acl_vmm_fault *fault);
 aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
 			     size_t count, aclrtStream stream, bool sync);
 aclError acl_vmm_submit_memset(const char *api, void *devPtr, int32_t value,

@@ -40,50 +40,29 @@ static size_t acl_vmm_policy_granularity(aclrtMemMallocPolicy policy)
 	       ACL_VMM_GRANULE_1G : ACL_VMM_GRANULE;
 }
 
-aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)
+/*
+ * A block of @size bytes of new memory at @location, mapped into a
+ * reservation of its own marked as a malloc block: the handle is freed at
+ * once, so that the memory goes with the mapping.
+ */
+static aclError acl_vmm_malloc_block(const char *api, uint32_t location,
+				     uint32_t location_id, size_t size,
+				     uint32_t alloc_flags, uint64_t *addrp)
 {
-	static const char api[] = "aclrtMalloc";
 	uint64_t addr = 0;
 	uint32_t handle;
-	size_t granule;
-	int32_t device;
 	aclError ret;
 	int err;
-
-	if (!devPtr)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: devPtr is NULL", api);
-	if (!size)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: size is 0", api);
-	if ((unsigned int)policy > ACL_MEM_MALLOC_HUGE1G_ONLY_P2P)
-		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
-				    "%s: policy=%u is not an aclrtMemMallocPolicy",
-				    api, (unsigned int)policy);
-	ret = acl_vmm_ready(api);
-	if (ret)
-		return ret;
-	ret = acl_vmm_current_device(api, &device);
-	if (ret)
-		return ret;
-	granule = acl_vmm_policy_granularity(policy);
-	if (size > ACL_VMM_VA_WINDOW_SIZE)
-		return acl_vmm_fail(ACL_ERROR_RT_MEMORY_ALLOCATION,
-				    "%s: size=%zu: out of memory", api, size);
-	size = (size + granule - 1) & ~(granule - 1);
 
 	err = acl_vmm_raw_reserve(acl_vmm_fd(), size, ACL_VMM_RESERVE_MALLOC, &addr);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_RESERVE, err,
 					  "%s: size=%zu", api, size);
-	err = acl_vmm_raw_alloc(acl_vmm_fd(), ACL_VMM_LOCATION_DEVICE,
-				acl_vmm_phys_device(device), size,
-				granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0,
-				&handle);
+	err = acl_vmm_raw_alloc(acl_vmm_fd(), location, location_id, size,
+				alloc_flags, &handle);
 	if (err) {
-		ret = acl_vmm_fail_errno(ACL_VMM_OP_ALLOC, err,
-					 "%s: size=%zu device=%d", api, size,
-					 device);
+		ret = acl_vmm_fail_errno(ACL_VMM_OP_ALLOC, err, "%s: size=%zu",
+					 api, size);
 		goto err_release;
 	}
 	err = acl_vmm_raw_map(acl_vmm_fd(), addr, size, handle);
@@ -99,7 +78,7 @@ aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)
 					 api, size);
 		goto err_unmap;
 	}
-	*devPtr = (void *)(uintptr_t)addr;
+	*addrp = addr;
 	return ACL_SUCCESS;
 
 err_unmap:
@@ -110,6 +89,59 @@ err_release:
 	acl_vmm_raw_release(acl_vmm_fd(), addr);
 	return ret;
 }
+
+aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)
+{
+	static const char api[] = "aclrtMalloc";
+	const unsigned int types = ACL_MEM_TYPE_LOW_BAND_WIDTH |
+				   ACL_MEM_TYPE_HIGH_BAND_WIDTH;
+	unsigned int base = (unsigned int)policy & ~(types |
+				ACL_MEM_ACCESS_USER_SPACE_READONLY);
+	uint64_t addr = 0;
+	size_t granule;
+	int32_t device;
+	aclError ret;
+
+	if (!devPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: devPtr is NULL", api);
+	if (!size)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: size is 0", api);
+	if (base > ACL_MEM_MALLOC_HUGE1G_ONLY_P2P)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: policy=%#x is not an aclrtMemMallocPolicy (one of ACL_MEM_MALLOC_*, or-ed with ACL_MEM_TYPE_LOW_BAND_WIDTH, _HIGH_BAND_WIDTH or ACL_MEM_ACCESS_USER_SPACE_READONLY)",
+				    api, (unsigned int)policy);
+	if ((unsigned int)policy & ACL_MEM_ACCESS_USER_SPACE_READONLY)
+		return acl_vmm_fail(ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+				    "%s: policy=%#x: ACL_MEM_ACCESS_USER_SPACE_READONLY is not supported: device memory here is the process's own memory, which it maps read-write",
+				    api, (unsigned int)policy);
+	/* The band-width types pick among kinds of HBM; these devices have one. */
+	policy = (aclrtMemMallocPolicy)base;
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	ret = acl_vmm_current_device(api, &device);
+	if (ret)
+		return ret;
+	granule = acl_vmm_policy_granularity(policy);
+	if (size > ACL_VMM_VA_WINDOW_SIZE)
+		return acl_vmm_fail(ACL_ERROR_RT_MEMORY_ALLOCATION,
+				    "%s: size=%zu: out of memory", api, size);
+	size = (size + granule - 1) & ~(granule - 1);
+
+	ret = acl_vmm_malloc_block(api, ACL_VMM_LOCATION_DEVICE,
+				   acl_vmm_phys_device(device), size,
+				   granule == ACL_VMM_GRANULE_1G ? ACL_VMM_ALLOC_HUGE1G : 0,
+				   &addr);
+	if (ret)
+		return ret;
+	*devPtr = (void *)(uintptr_t)addr;
+	return ACL_SUCCESS;
+}
+
+static aclError acl_vmm_free_block(const char *api, const char *arg, void *ptr,
+				   const struct acl_vmm_query *q);
 
 aclError aclrtFree(void *devPtr)
 {
@@ -127,14 +159,106 @@ aclError aclrtFree(void *devPtr)
 		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
 				    "%s: devPtr=%p was not returned by aclrtMalloc (or is freed)",
 				    api, devPtr);
-	err = acl_vmm_raw_unmap(acl_vmm_fd(), q.res_start);
+	if ((q.result & ACL_VMM_QUERY_MAPPED) && q.device == ACL_VMM_DEVICE_HOST)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: devPtr=%p was returned by aclrtMallocHost: free it with aclrtFreeHost",
+				    api, devPtr);
+	return acl_vmm_free_block(api, "devPtr", devPtr, &q);
+}
+
+/* Unmap and release the malloc block @q describes. */
+static aclError acl_vmm_free_block(const char *api, const char *arg, void *ptr,
+				   const struct acl_vmm_query *q)
+{
+	int err;
+
+	err = acl_vmm_raw_unmap(acl_vmm_fd(), q->res_start);
 	if (err && err != -ENOENT)
-		return acl_vmm_fail_errno(ACL_VMM_OP_UNMAP, err,
-					  "%s: devPtr=%p", api, devPtr);
-	err = acl_vmm_raw_release(acl_vmm_fd(), q.res_start);
+		return acl_vmm_fail_errno(ACL_VMM_OP_UNMAP, err, "%s: %s=%p",
+					  api, arg, ptr);
+	err = acl_vmm_raw_release(acl_vmm_fd(), q->res_start);
 	if (err)
-		return acl_vmm_fail_errno(ACL_VMM_OP_RELEASE, err,
-					  "%s: devPtr=%p", api, devPtr);
+		return acl_vmm_fail_errno(ACL_VMM_OP_RELEASE, err, "%s: %s=%p",
+					  api, arg, ptr);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtMallocHost(void **hostPtr, size_t size)
+{
+	static const char api[] = "aclrtMallocHost";
+	uint64_t addr = 0;
+	aclError ret;
+
+	if (!hostPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: hostPtr is NULL", api);
+	if (!size)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: size is 0", api);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	if (size > ACL_VMM_VA_WINDOW_SIZE)
+		return acl_vmm_fail(ACL_ERROR_RT_MEMORY_ALLOCATION,
+				    "%s: size=%zu: out of memory", api, size);
+	size = (size + ACL_VMM_GRANULE - 1) & ~(ACL_VMM_GRANULE - 1);
+	/*
+	 * Page-locked host memory: the module's host memory, charged to
+	 * RLIMIT_MEMLOCK, mapped at once, so that the engine never faults
+	 * on it.
+	 */
+	ret = acl_vmm_malloc_block(api, ACL_VMM_LOCATION_HOST, 0, size, 0, &addr);
+	if (ret)
+		return ret;
+	*hostPtr = (void *)(uintptr_t)addr;
+	return ACL_SUCCESS;
+}
+
+aclError aclrtFreeHost(void *hostPtr)
+{
+	static const char api[] = "aclrtFreeHost";
+	struct acl_vmm_query q;
+	aclError ret;
+	int err;
+
+	ret = acl_vmm_ready_arg(api, hostPtr, "hostPtr");
+	if (ret)
+		return ret;
+	err = acl_vmm_raw_query(acl_vmm_fd(), (uintptr_t)hostPtr, 0, &q);
+	if (err || !(q.result & ACL_VMM_QUERY_MALLOC) ||
+	    !(q.result & ACL_VMM_QUERY_MAPPED) ||
+	    q.device != ACL_VMM_DEVICE_HOST || q.res_start != (uintptr_t)hostPtr)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: hostPtr=%p was not returned by aclrtMallocHost (or is freed)",
+				    api, hostPtr);
+	return acl_vmm_free_block(api, "hostPtr", hostPtr, &q);
+}
+
+aclError aclrtPointerGetAttributes(const void *ptr, aclrtPtrAttributes *attributes)
+{
+	static const char api[] = "aclrtPointerGetAttributes";
+	struct acl_vmm_query q;
+	aclError ret;
+
+	if (!ptr || !attributes)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !ptr ? "ptr" : "attributes");
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	memset(attributes, 0, sizeof(*attributes));
+	if (acl_vmm_raw_query(acl_vmm_fd(), (uintptr_t)ptr, 0, &q) ||
+	    !(q.result & ACL_VMM_QUERY_MAPPED)) {
+		/* Not this library's memory (or a reserved, unmapped address). */
+		attributes->location.type = ACL_MEM_LOCATION_TYPE_UNREGISTERED;
+		return ACL_SUCCESS;
+	}
+	if (q.device == ACL_VMM_DEVICE_HOST) {
+		attributes->location.type = ACL_MEM_LOCATION_TYPE_HOST;
+	} else {
+		attributes->location.type = ACL_MEM_LOCATION_TYPE_DEVICE;
+		attributes->location.id = (uint32_t)acl_vmm_logical_device(q.device);
+	}
+	attributes->pageSize = (uint32_t)ACL_VMM_GRANULE;
 	return ACL_SUCCESS;
 }
 

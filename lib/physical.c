@@ -4,11 +4,83 @@
  * aclrtMemGetAllocationGranularity.
  *
  * An aclrtDrvMemHandle is the kernel's handle id (never 0) carried in the
- * pointer.
+ * pointer. The kernel keeps where the memory is and its granularity; the
+ * memAttr a handle was allocated with, which only the ACL layer tells
+ * apart (HUGE from NORMAL, P2P or not), is kept here for
+ * aclrtMemGetAllocationPropertiesFromHandle.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
+
+/* The memAttr of each handle this process allocated: a small hash table. */
+struct acl_vmm_attr_entry {
+	uint32_t id;
+	uint8_t attr;
+};
+
+static pthread_mutex_t acl_vmm_attr_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct acl_vmm_attr_entry *acl_vmm_attrs;	/* id 0: empty slot */
+static size_t acl_vmm_attr_slots, acl_vmm_attr_used;
+
+static size_t acl_vmm_attr_slot(struct acl_vmm_attr_entry *t, size_t n,
+				uint32_t id)
+{
+	size_t i = (id * 2654435761U) & (n - 1);
+
+	while (t[i].id && t[i].id != id)
+		i = (i + 1) & (n - 1);
+	return i;
+}
+
+/* Remember @id's @attr; on out of memory the attribute is only not kept. */
+static void acl_vmm_attr_set(uint32_t id, aclrtMemAttr attr)
+{
+	struct acl_vmm_attr_entry *t;
+	size_t i, n;
+
+	pthread_mutex_lock(&acl_vmm_attr_lock);
+	if ((acl_vmm_attr_used + 1) * 2 > acl_vmm_attr_slots) {
+		n = acl_vmm_attr_slots ? acl_vmm_attr_slots * 2 : 64;
+		t = calloc(n, sizeof(*t));
+		if (!t)
+			goto out;
+		for (i = 0; i < acl_vmm_attr_slots; i++)
+			if (acl_vmm_attrs[i].id)
+				t[acl_vmm_attr_slot(t, n, acl_vmm_attrs[i].id)] =
+					acl_vmm_attrs[i];
+		free(acl_vmm_attrs);
+		acl_vmm_attrs = t;
+		acl_vmm_attr_slots = n;
+	}
+	i = acl_vmm_attr_slot(acl_vmm_attrs, acl_vmm_attr_slots, id);
+	if (!acl_vmm_attrs[i].id)
+		acl_vmm_attr_used++;
+	acl_vmm_attrs[i].id = id;
+	acl_vmm_attrs[i].attr = (uint8_t)attr;
+out:
+	pthread_mutex_unlock(&acl_vmm_attr_lock);
+}
+
+/* @id's memAttr, or -1 when this process did not allocate it. */
+static int acl_vmm_attr_get(uint32_t id)
+{
+	int attr = -1;
+	size_t i;
+
+	pthread_mutex_lock(&acl_vmm_attr_lock);
+	if (acl_vmm_attr_slots) {
+		i = acl_vmm_attr_slot(acl_vmm_attrs, acl_vmm_attr_slots, id);
+		if (acl_vmm_attrs[i].id)
+			attr = acl_vmm_attrs[i].attr;
+	}
+	pthread_mutex_unlock(&acl_vmm_attr_lock);
+	return attr;
+}
 
 #define ACL_VMM_MEM_ATTR_MAX ACL_MEM_P2P_HUGE1G
 
@@ -146,7 +218,89 @@ aclError aclrtMallocPhysical(aclrtDrvMemHandle *handle, size_t size,
 					  api, size,
 					  (unsigned int)prop->location.type,
 					  prop->location.id);
+	acl_vmm_attr_set(id, prop->memAttr);
 	*handle = (aclrtDrvMemHandle)(uintptr_t)id;
+	return ACL_SUCCESS;
+}
+
+aclError aclrtMemRetainAllocationHandle(void *virPtr, aclrtDrvMemHandle *handle)
+{
+	static const char api[] = "aclrtMemRetainAllocationHandle";
+	uint32_t id = 0;
+	aclError ret;
+	int err;
+
+	if (!virPtr || !handle)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !virPtr ? "virPtr" : "handle");
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	err = acl_vmm_raw_retain(acl_vmm_fd(), (uintptr_t)virPtr, &id);
+	if (err == -ENOENT)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: virPtr=%p is not the start of a mapping (aclrtMapMem's virPtr)",
+				    api, virPtr);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_ANY, err, "%s: virPtr=%p",
+					  api, virPtr);
+	*handle = (aclrtDrvMemHandle)(uintptr_t)id;
+	return ACL_SUCCESS;
+}
+
+/* The memAttr of memory allocated elsewhere (an import): by its kind. */
+static aclrtMemAttr acl_vmm_attr_of(const struct acl_vmm_handle_info *info)
+{
+	bool huge1g = info->alloc_flags & ACL_VMM_ALLOC_HUGE1G;
+
+	if (info->location == ACL_VMM_LOCATION_DEVICE)
+		return huge1g ? ACL_HBM_MEM_HUGE1G : ACL_HBM_MEM_HUGE;
+	return huge1g ? ACL_MEM_HUGE1G : ACL_DDR_MEM_HUGE;
+}
+
+aclError aclrtMemGetAllocationPropertiesFromHandle(aclrtDrvMemHandle handle,
+						   aclrtPhysicalMemProp *prop)
+{
+	static const char api[] = "aclrtMemGetAllocationPropertiesFromHandle";
+	struct acl_vmm_handle_info info;
+	uint32_t id = 0;
+	aclError ret;
+	int err, attr;
+
+	if (!handle || !prop)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !handle ? "handle" : "prop");
+	ret = acl_vmm_ready(api);
+	if (!ret)
+		ret = acl_vmm_handle_id(api, handle, &id);
+	if (ret)
+		return ret;
+	err = acl_vmm_raw_handle_info(acl_vmm_fd(), id, &info);
+	if (err == -ENOENT)
+		return acl_vmm_fail(ACL_ERROR_RT_INVALID_HANDLE,
+				    "%s: handle=%p is not a live handle of this process",
+				    api, handle);
+	if (err)
+		return acl_vmm_fail_errno(ACL_VMM_OP_ANY, err, "%s: handle=%p",
+					  api, handle);
+	memset(prop, 0, sizeof(*prop));
+	prop->handleType = ACL_MEM_HANDLE_TYPE_NONE;
+	prop->allocationType = ACL_MEM_ALLOCATION_TYPE_PINNED;
+	attr = info.result & ACL_VMM_HANDLE_IMPORTED ? -1 : acl_vmm_attr_get(id);
+	prop->memAttr = attr >= 0 ? (aclrtMemAttr)attr : acl_vmm_attr_of(&info);
+	switch (info.location) {
+	case ACL_VMM_LOCATION_DEVICE:
+		prop->location.type = ACL_MEM_LOCATION_TYPE_DEVICE;
+		prop->location.id = (uint32_t)acl_vmm_logical_device(info.location_id);
+		break;
+	case ACL_VMM_LOCATION_HOST_NUMA:
+		prop->location.type = ACL_MEM_LOCATION_TYPE_HOST_NUMA;
+		prop->location.id = info.location_id;
+		break;
+	default:
+		prop->location.type = ACL_MEM_LOCATION_TYPE_HOST;
+		break;
+	}
 	return ACL_SUCCESS;
 }
 

@@ -529,3 +529,44 @@ int acl_vmm_raw_event_query(int fd, uint32_t event, uint32_t *status,
 	}
 	return ret;
 }
+
+int acl_vmm_raw_destroy_flags(int fd, uint32_t id, uint32_t flags)
+{
+	struct acl_vmm_destroy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.id = id,
+	};
+
+	return acl_vmm_raw_ioctl(fd, ACL_VMM_DESTROY, &cmd);
+}
+
+int acl_vmm_raw_stream_query(int fd, uint32_t stream)
+{
+	struct acl_vmm_stream_sync cmd = {
+		.size = sizeof(cmd),
+		.flags = ACL_VMM_STREAM_SYNC_QUERY,
+		.stream = stream,
+	};
+
+	return acl_vmm_raw_ioctl(fd, ACL_VMM_STREAM_SYNC, &cmd);
+}
+
+int acl_vmm_raw_retain(int fd, uint64_t addr, uint32_t *handle)
+{
+	struct acl_vmm_retain cmd = { .size = sizeof(cmd), .addr = addr };
+	int ret = acl_vmm_raw_ioctl(fd, ACL_VMM_RETAIN, &cmd);
+
+	if (!ret)
+		*handle = cmd.handle;
+	return ret;
+}
+
+int acl_vmm_raw_handle_info(int fd, uint32_t handle,
+			    struct acl_vmm_handle_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->handle = handle;
+	return acl_vmm_raw_ioctl(fd, ACL_VMM_HANDLE_INFO, info);
+}

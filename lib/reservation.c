@@ -57,6 +57,31 @@ aclError aclrtReserveMemAddress(void **virPtr, size_t size, size_t alignment,
 	return ACL_SUCCESS;
 }
 
+aclError aclrtReserveMemAddressNoUCMemory(void **virPtr, size_t size,
+					  size_t alignment, void *expectPtr,
+					  uint64_t flags)
+{
+	static const char api[] = "aclrtReserveMemAddressNoUCMemory";
+
+	/*
+	 * CANN's reservation outside the device's unified-cache window: here
+	 * every reservation is ordinary process memory, so it differs from
+	 * aclrtReserveMemAddress only by its rules.
+	 */
+	if (!virPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: virPtr is NULL",
+				    api);
+	if (!expectPtr)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: expectPtr is NULL: this reservation needs the address it is to take",
+				    api);
+	if (!size || size % ACL_VMM_GRANULE_1G)
+		return acl_vmm_fail(ACL_ERROR_RT_PARAM_INVALID,
+				    "%s: size=%zu: must be a non-zero multiple of 1 GiB",
+				    api, size);
+	return aclrtReserveMemAddress(virPtr, size, alignment, expectPtr, flags);
+}
+
 aclError aclrtReleaseMemAddress(void *virPtr)
 {
 	return acl_vmm_addr_call("aclrtReleaseMemAddress", ACL_VMM_OP_RELEASE,

@@ -248,6 +248,8 @@ static const struct {
 	{ ACL_VMM_CAP_DMABUF, "dma-bufs" },
 	{ ACL_VMM_CAP_STREAMS, "streams and events" },
 	{ ACL_VMM_CAP_DEVICE_MMU, "device page tables" },
+	{ ACL_VMM_CAP_HANDLE_REFS, "handle references and properties" },
+	{ ACL_VMM_CAP_STREAM_CONTROL, "forced stream destroy and stream query" },
 };
 
 /*
@@ -480,22 +482,47 @@ aclError aclrtSetDevice(int32_t deviceId)
 	return ACL_SUCCESS;
 }
 
-aclError aclrtResetDevice(int32_t deviceId)
+/* Drop one of @deviceId's SetDevice references, or (@force) all of them. */
+static aclError acl_vmm_reset_device(const char *api, int32_t deviceId,
+				     bool force)
 {
 	struct acl_vmm_context *c;
 	aclError ret;
 
-	ret = acl_vmm_ready("aclrtResetDevice");
+	ret = acl_vmm_ready(api);
 	if (ret)
 		return ret;
-	ret = acl_vmm_check_device("aclrtResetDevice", "deviceId", deviceId);
+	ret = acl_vmm_check_device(api, "deviceId", deviceId);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&acl_vmm_lock);
 	c = acl_vmm_default_context(deviceId);
-	if (c && !--c->default_refs)
+	if (c && force)
+		c->default_refs = 0;
+	else if (c)
+		c->default_refs--;
+	if (c && !c->default_refs)
 		acl_vmm_context_unlink(c);
 	pthread_mutex_unlock(&acl_vmm_lock);
+	return ACL_SUCCESS;
+}
+
+aclError aclrtResetDevice(int32_t deviceId)
+{
+	return acl_vmm_reset_device("aclrtResetDevice", deviceId, false);
+}
+
+aclError aclrtResetDeviceForce(int32_t deviceId)
+{
+	return acl_vmm_reset_device("aclrtResetDeviceForce", deviceId, true);
+}
+
+aclError aclrtGetRunMode(aclrtRunMode *runMode)
+{
+	if (!runMode)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtGetRunMode: runMode is NULL");
+	*runMode = ACL_HOST;	/* the program runs on the host, beside the devices */
 	return ACL_SUCCESS;
 }
 

@@ -99,6 +99,86 @@ aclError aclrtMemImportFromShareableHandle(uint64_t shareableHandle,
 	return ACL_SUCCESS;
 }
 
+/*
+ * The V2 calls take the share's type: DEFAULT is a uint64_t at
+ * shareableHandle, as the V1 calls' value; FABRIC (memory shared across
+ * nodes over a fabric) does not exist on these devices.
+ */
+static aclError acl_vmm_share_type(const char *api, aclrtMemSharedHandleType type)
+{
+	if (type == ACL_MEM_SHARE_HANDLE_TYPE_DEFAULT)
+		return ACL_SUCCESS;
+	if (type == ACL_MEM_SHARE_HANDLE_TYPE_FABRIC)
+		return acl_vmm_fail(ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+				    "%s: shareType=ACL_MEM_SHARE_HANDLE_TYPE_FABRIC: fabric memory (shared across nodes) is not supported on these devices; use ACL_MEM_SHARE_HANDLE_TYPE_DEFAULT",
+				    api);
+	return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+			    "%s: shareType=%u is not an aclrtMemSharedHandleType",
+			    api, (unsigned int)type);
+}
+
+aclError aclrtMemExportToShareableHandleV2(aclrtDrvMemHandle handle,
+					   uint64_t flags,
+					   aclrtMemSharedHandleType shareType,
+					   void *shareableHandle)
+{
+	aclError ret;
+
+	if (!handle || !shareableHandle)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    "aclrtMemExportToShareableHandleV2",
+				    !handle ? "handle" : "shareableHandle");
+	ret = acl_vmm_share_type("aclrtMemExportToShareableHandleV2", shareType);
+	if (ret)
+		return ret;
+	return aclrtMemExportToShareableHandle(handle, ACL_MEM_HANDLE_TYPE_NONE,
+					       flags, shareableHandle);
+}
+
+aclError aclrtMemSetPidToShareableHandleV2(void *shareableHandle,
+					   aclrtMemSharedHandleType shareType,
+					   int32_t *pid, size_t pidNum)
+{
+	aclError ret;
+
+	if (!shareableHandle)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "aclrtMemSetPidToShareableHandleV2: shareableHandle is NULL");
+	ret = acl_vmm_share_type("aclrtMemSetPidToShareableHandleV2", shareType);
+	if (ret)
+		return ret;
+	return aclrtMemSetPidToShareableHandle(*(uint64_t *)shareableHandle, pid,
+					       pidNum);
+}
+
+aclError aclrtMemImportFromShareableHandleV2(void *shareableHandle,
+					     aclrtMemSharedHandleType shareType,
+					     uint64_t flags,
+					     aclrtDrvMemHandle *handle)
+{
+	static const char api[] = "aclrtMemImportFromShareableHandleV2";
+	int32_t device;
+	aclError ret;
+
+	if (!shareableHandle || !handle)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: %s is NULL",
+				    api, !shareableHandle ? "shareableHandle" : "handle");
+	ret = acl_vmm_share_type(api, shareType);
+	if (ret)
+		return ret;
+	if (flags)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: flags=%#llx: must be 0", api,
+				    (unsigned long long)flags);
+	ret = acl_vmm_ready(api);
+	if (!ret)
+		ret = acl_vmm_current_device(api, &device);
+	if (ret)
+		return ret;
+	return aclrtMemImportFromShareableHandle(*(uint64_t *)shareableHandle,
+						 device, handle);
+}
+
 aclError aclrtDeviceGetBareTgid(int32_t *pid)
 {
 	static const char api[] = "aclrtDeviceGetBareTgid";

@@ -11,8 +11,10 @@
  * stream.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -121,8 +123,74 @@ static const char *acl_vmm_fault_timeout(void)
  * success); @what names the stream or device synchronized, as "(...)",
  * or is NULL for the call's own work.
  */
+/*
+ * What aclrtSetExceptionInfoCallback's callback is told: CANN's struct is
+ * opaque (rtExceptionInfo); the getters below read this one.
+ */
+struct rtExceptionInfo {
+	uint32_t taskid;
+	uint32_t streamid;
+	uint32_t threadid;
+	uint32_t deviceid;
+	uint32_t retcode;
+	uint64_t addr;
+};
+
+static _Atomic(aclrtExceptionInfoCallback) acl_vmm_exception_cb;
+
+aclError aclrtSetExceptionInfoCallback(aclrtExceptionInfoCallback callback)
+{
+	atomic_store(&acl_vmm_exception_cb, callback);
+	return ACL_SUCCESS;
+}
+
+uint32_t aclrtGetTaskIdFromExceptionInfo(const aclrtExceptionInfo *info)
+{
+	return info ? info->taskid : 0xFFFFFFFFU;
+}
+
+uint32_t aclrtGetStreamIdFromExceptionInfo(const aclrtExceptionInfo *info)
+{
+	return info ? info->streamid : 0xFFFFFFFFU;
+}
+
+uint32_t aclrtGetThreadIdFromExceptionInfo(const aclrtExceptionInfo *info)
+{
+	return info ? info->threadid : 0xFFFFFFFFU;
+}
+
+uint32_t aclrtGetDeviceIdFromExceptionInfo(const aclrtExceptionInfo *info)
+{
+	return info ? info->deviceid : 0xFFFFFFFFU;
+}
+
+uint32_t aclrtGetErrorCodeFromExceptionInfo(const aclrtExceptionInfo *info)
+{
+	return info ? info->retcode : 0xFFFFFFFFU;
+}
+
+/*
+ * A stream's device memory error is reported: tell the exception callback,
+ * if one is set, before the call that reports it returns.
+ */
+static void acl_vmm_exception(uint32_t stream, int32_t device,
+			      const struct acl_vmm_fault *fault)
+{
+	aclrtExceptionInfoCallback cb = atomic_load(&acl_vmm_exception_cb);
+	struct rtExceptionInfo info = {
+		.streamid = stream,
+		.threadid = (uint32_t)gettid(),
+		.deviceid = (uint32_t)device,
+		.retcode = ACL_ERROR_RT_DEVICE_MEM_ERROR,
+		.addr = fault->addr,
+	};
+
+	if (cb)
+		cb(&info);
+}
+
 aclError acl_vmm_work_result(const char *api, const char *what, int32_t device,
-			     const struct acl_vmm_fault *fault)
+			     uint32_t stream, const struct acl_vmm_fault *fault)
 {
 	const char *who = what ? what : "";
 	const char *queued = what ? " queued earlier" : "";
@@ -133,6 +201,14 @@ aclError acl_vmm_work_result(const char *api, const char *what, int32_t device,
 
 	if (!fault->error)
 		return ACL_SUCCESS;
+	switch (-fault->error) {
+	case EFAULT:
+	case EPERM:
+	case EACCES:
+	case EXDEV:
+		acl_vmm_exception(stream, device, fault);
+		break;
+	}
 	switch (-fault->error) {
 	case EFAULT:
 		return acl_vmm_fail(ACL_ERROR_RT_DEVICE_MEM_ERROR,
@@ -230,9 +306,9 @@ aclError aclrtCreateStreamWithConfig(aclrtStream *stream, uint32_t priority,
 	return acl_vmm_stream_create(api, stream);
 }
 
-aclError aclrtDestroyStream(aclrtStream stream)
+static aclError acl_vmm_stream_destroy(const char *api, aclrtStream stream,
+				       uint32_t flags)
 {
-	static const char api[] = "aclrtDestroyStream";
 	aclError ret;
 	uint32_t id = 0;
 	int err;
@@ -246,11 +322,22 @@ aclError aclrtDestroyStream(aclrtStream stream)
 	ret = acl_vmm_stream_id(api, stream, false, &id);
 	if (ret)
 		return ret;
-	err = acl_vmm_raw_destroy(acl_vmm_fd(), id);
+	err = acl_vmm_raw_destroy_flags(acl_vmm_fd(), id, flags);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM, err,
 					  "%s: stream=%p", api, stream);
 	return ACL_SUCCESS;
+}
+
+aclError aclrtDestroyStream(aclrtStream stream)
+{
+	return acl_vmm_stream_destroy("aclrtDestroyStream", stream, 0);
+}
+
+aclError aclrtDestroyStreamForce(aclrtStream stream)
+{
+	return acl_vmm_stream_destroy("aclrtDestroyStreamForce", stream,
+				      ACL_VMM_DESTROY_FORCE);
 }
 
 aclError aclrtSynchronizeStream(aclrtStream stream)
@@ -273,7 +360,8 @@ aclError aclrtSynchronizeStream(aclrtStream stream)
 		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM, err,
 					  "%s: stream=%p", api, stream);
 	snprintf(what, sizeof(what), "(%p)", stream);
-	return acl_vmm_work_result(api, what, acl_vmm_stream_device(stream), &fault);
+	return acl_vmm_work_result(api, what, acl_vmm_stream_device(stream), id,
+				   &fault);
 }
 
 aclError aclrtSynchronizeDevice(void)
@@ -297,7 +385,7 @@ aclError aclrtSynchronizeDevice(void)
 		return acl_vmm_fail_errno(ACL_VMM_OP_ANY, err, "%s: device %d",
 					  api, device);
 	snprintf(what, sizeof(what), "(device %d)", device);
-	return acl_vmm_work_result(api, what, device, &fault);
+	return acl_vmm_work_result(api, what, device, 0, &fault);
 }
 
 /*
@@ -321,7 +409,8 @@ aclError acl_vmm_submit_copy(const char *api, void *dst, const void *src,
 		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
 					  "%s: dst=%p src=%p count=%zu stream=%p",
 					  api, dst, src, count, stream);
-	return acl_vmm_work_result(api, NULL, acl_vmm_stream_device(stream), &fault);
+	return acl_vmm_work_result(api, NULL, acl_vmm_stream_device(stream), id,
+				   &fault);
 }
 
 /* As acl_vmm_submit_copy(), for a memset of the byte @value. */
@@ -343,7 +432,8 @@ aclError acl_vmm_submit_memset(const char *api, void *devPtr, int32_t value,
 		return acl_vmm_fail_errno(ACL_VMM_OP_SUBMIT, err,
 					  "%s: devPtr=%p count=%zu stream=%p",
 					  api, devPtr, count, stream);
-	return acl_vmm_work_result(api, NULL, acl_vmm_stream_device(stream), &fault);
+	return acl_vmm_work_result(api, NULL, acl_vmm_stream_device(stream), id,
+				   &fault);
 }
 
 aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src,
@@ -388,6 +478,57 @@ aclError aclrtCreateEvent(aclrtEvent *event)
 	err = acl_vmm_raw_event_create(acl_vmm_fd(), &id);
 	return acl_vmm_created(api, ACL_VMM_OP_EVENT_CREATE, err,
 			       ACL_VMM_EVENT_TAG, id, event);
+}
+
+#define ACL_VMM_EVENT_FLAGS (ACL_EVENT_SYNC | ACL_EVENT_CAPTURE_STREAM_PROGRESS | \
+			     ACL_EVENT_TIME_LINE | ACL_EVENT_DEVICE_USE_ONLY | \
+			     ACL_EVENT_EXTERNAL)
+
+aclError aclrtCreateEventWithFlag(aclrtEvent *event, uint32_t flag)
+{
+	static const char api[] = "aclrtCreateEventWithFlag";
+
+	if (!event)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: event is NULL",
+				    api);
+	if (flag & ~ACL_VMM_EVENT_FLAGS)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: flag=%#x: unknown bits %#x (ACL_EVENT_SYNC, _CAPTURE_STREAM_PROGRESS, _TIME_LINE, _DEVICE_USE_ONLY, _EXTERNAL are known)",
+				    api, flag, flag & ~ACL_VMM_EVENT_FLAGS);
+	if (flag & ACL_EVENT_EXTERNAL)
+		return acl_vmm_fail(ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+				    "%s: flag=%#x: ACL_EVENT_EXTERNAL is for updating captured model tasks (aclmdlRICaptureBegin), which these devices do not run",
+				    api, flag);
+	/* Every event here synchronizes streams and keeps its time. */
+	return aclrtCreateEvent(event);
+}
+
+aclError aclrtStreamQuery(aclrtStream stream, aclrtStreamStatus *status)
+{
+	static const char api[] = "aclrtStreamQuery";
+	uint32_t id = 0;
+	aclError ret;
+	int err;
+
+	if (!status)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM, "%s: status is NULL",
+				    api);
+	ret = acl_vmm_ready(api);
+	if (ret)
+		return ret;
+	ret = acl_vmm_stream_id(api, stream, false, &id);
+	if (ret)
+		return ret;
+	if (!id) {	/* a default stream never used */
+		*status = ACL_STREAM_STATUS_COMPLETE;
+		return ACL_SUCCESS;
+	}
+	err = acl_vmm_raw_stream_query(acl_vmm_fd(), id);
+	if (err && err != -EBUSY)
+		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM, err, "%s: stream=%p",
+					  api, stream);
+	*status = err ? ACL_STREAM_STATUS_NOT_READY : ACL_STREAM_STATUS_COMPLETE;
+	return ACL_SUCCESS;
 }
 
 /* The checks of every event call: the event argument, then the library. */

@@ -87,7 +87,7 @@ TEST_F(uapi, unknown_commands)
 
 	*(uint32_t *)buf = sizeof(buf);
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_BASE - 1), buf));
-	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_PEER + 1), buf));
+	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, ACL_VMM_CMD_HANDLE_INFO + 1), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO(ACL_VMM_TYPE, 0xff), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IO('X', ACL_VMM_CMD_GET_INFO), buf));
 	EXPECT_EQ(-ENOTTY, xioctl(self->fd, _IOR(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO, int), buf));
@@ -108,7 +108,8 @@ TEST_F(uapi, struct_sizes)
 	EXPECT_EQ(ACL_VMM_ABI_VERSION, info.abi_version);
 	EXPECT_EQ(ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
 		  ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED |
-		  ACL_VMM_CAP_DEVICE_MMU, info.caps);
+		  ACL_VMM_CAP_DEVICE_MMU | ACL_VMM_CAP_HANDLE_REFS |
+		  ACL_VMM_CAP_STREAM_CONTROL, info.caps);
 	/* A caller of the size before the version and caps gets no more. */
 	memset(&info, 0xff, sizeof(info));
 	info.size = offsetof(struct acl_vmm_info, abi_version);

@@ -30,7 +30,8 @@ static void check(const char *what, uint32_t abi, uint64_t caps, aclError want,
 int main(void)
 {
 	const uint64_t all = ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
-			     ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_DEVICE_MMU;
+			     ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_DEVICE_MMU |
+			     ACL_VMM_CAP_HANDLE_REFS | ACL_VMM_CAP_STREAM_CONTROL;
 
 	check("this module", ACL_VMM_ABI_VERSION, all, ACL_SUCCESS, NULL, NULL);
 	check("a module with more", ACL_VMM_ABI_VERSION, all | (1ULL << 40), ACL_SUCCESS,

@@ -79,6 +79,8 @@ enum {
 	ACL_VMM_CMD_SET_ACCESS,
 	ACL_VMM_CMD_GET_ACCESS,
 	ACL_VMM_CMD_PEER,
+	ACL_VMM_CMD_RETAIN,
+	ACL_VMM_CMD_HANDLE_INFO,
 };
 
 /**
@@ -147,6 +149,13 @@ struct acl_vmm_info {
  * ACL_VMM_MAP_NOACCESS; copies between devices need peer access.
  */
 #define ACL_VMM_CAP_DEVICE_MMU _BITULL(5)
+/*
+ * Handle references and properties: ACL_VMM_RETAIN (each destroy of a
+ * handle drops one reference), ACL_VMM_HANDLE_INFO.
+ */
+#define ACL_VMM_CAP_HANDLE_REFS _BITULL(6)
+/* Stream control: ACL_VMM_DESTROY_FORCE, ACL_VMM_STREAM_SYNC_QUERY. */
+#define ACL_VMM_CAP_STREAM_CONTROL _BITULL(7)
 
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
@@ -182,10 +191,13 @@ struct acl_vmm_device_info {
  * with the file.
  */
 
+/* ACL_VMM_DESTROY of a stream: cancel its queued work instead of waiting. */
+#define ACL_VMM_DESTROY_FORCE _BITUL(0)
+
 /**
  * struct acl_vmm_destroy - ioctl(ACL_VMM_DESTROY)
  * @size: sizeof(struct acl_vmm_destroy)
- * @flags: must be 0
+ * @flags: 0, or ACL_VMM_DESTROY_FORCE for a stream
  * @id: the object: a handle, a stream or an event
  * @__reserved: must be 0
  *
@@ -194,7 +206,12 @@ struct acl_vmm_device_info {
  * while anything refers to it (a share's importers, a dma-buf). A stream
  * is closed to new work and the call waits for the work queued on it to
  * end; only a fatal signal cuts the wait short (-EINTR: the stream is gone
- * then, and its work ends or is cancelled with the context). An event
+ * then, and its work ends or is cancelled with the context). With
+ * ACL_VMM_DESTROY_FORCE the copies and memsets not yet run are cancelled
+ * (the one running stops after its current piece) and waits are dropped;
+ * records still signal; the call returns when that is done. A handle holds
+ * one reference per ALLOC or import and per ACL_VMM_RETAIN: each destroy
+ * drops one, and the handle is destroyed with the last. An event
  * goes at once: work already queued that records it or waits for it is
  * not affected. -ENOENT for an id that names no object, -EALREADY for a
  * handle destroyed already and still mapped.
@@ -340,7 +357,7 @@ struct acl_vmm_map {
 };
 
 /* Map without granting any device access (aclrtMemMapNoAccess). */
-#define ACL_VMM_MAP_NOACCESS (1U << 0)
+#define ACL_VMM_MAP_NOACCESS _BITUL(0)
 
 #define ACL_VMM_MAP _IO(ACL_VMM_TYPE, ACL_VMM_CMD_MAP)
 
@@ -669,10 +686,13 @@ struct acl_vmm_fault {
 	__aligned_u64 addr;
 };
 
+/* ACL_VMM_STREAM_SYNC: do not wait, tell whether the stream is idle. */
+#define ACL_VMM_STREAM_SYNC_QUERY _BITUL(0)
+
 /**
  * struct acl_vmm_stream_sync - ioctl(ACL_VMM_STREAM_SYNC)
  * @size: sizeof(struct acl_vmm_stream_sync)
- * @flags: must be 0
+ * @flags: 0 or ACL_VMM_STREAM_SYNC_QUERY
  * @stream: the stream
  * @__reserved: must be 0
  * @fault: out: the first failure of the stream's work since the last
@@ -682,7 +702,9 @@ struct acl_vmm_fault {
  * ended; then reports and clears the first failure. An interrupted wait
  * changes nothing and returns -ERESTARTSYS (restarted by the kernel when
  * the signal handler allows it, -EINTR otherwise). -ENOENT for an unknown
- * stream.
+ * stream. With ACL_VMM_STREAM_SYNC_QUERY the call does not wait: -EBUSY
+ * when work queued before it has not ended, 0 otherwise; the failure is
+ * neither reported nor cleared.
  */
 struct acl_vmm_stream_sync {
 	__u32 size;
@@ -963,7 +985,7 @@ struct acl_vmm_get_access {
 #define ACL_VMM_GET_ACCESS _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_ACCESS)
 
 /* ACL_VMM_PEER: disable instead of enable. */
-#define ACL_VMM_PEER_DISABLE (1U << 0)
+#define ACL_VMM_PEER_DISABLE _BITUL(0)
 
 /**
  * struct acl_vmm_peer - ioctl(ACL_VMM_PEER)
@@ -987,5 +1009,61 @@ struct acl_vmm_peer {
 };
 
 #define ACL_VMM_PEER _IO(ACL_VMM_TYPE, ACL_VMM_CMD_PEER)
+
+/**
+ * struct acl_vmm_retain - ioctl(ACL_VMM_RETAIN)
+ * @size: sizeof(struct acl_vmm_retain)
+ * @flags: must be 0
+ * @addr: the first byte of a mapping
+ * @handle: out: the handle mapped there
+ * @__reserved: must be 0
+ *
+ * Takes a reference on the handle of the mapping that starts at @addr
+ * (aclrtMemRetainAllocationHandle): one more ACL_VMM_DESTROY of it is
+ * needed before it goes. A handle destroyed already and still mapped is
+ * live again. -ENOENT when no mapping starts at @addr.
+ */
+struct acl_vmm_retain {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__u32 handle;
+	__u32 __reserved;
+};
+
+#define ACL_VMM_RETAIN _IO(ACL_VMM_TYPE, ACL_VMM_CMD_RETAIN)
+
+/* acl_vmm_handle_info.result bits */
+#define ACL_VMM_HANDLE_IMPORTED _BITUL(0)
+
+/**
+ * struct acl_vmm_handle_info - ioctl(ACL_VMM_HANDLE_INFO)
+ * @size: sizeof(struct acl_vmm_handle_info)
+ * @flags: must be 0
+ * @handle: the handle
+ * @location: out: ACL_VMM_LOCATION_* of its memory
+ * @location_id: out: the device index, or the NUMA node for
+ *               ACL_VMM_LOCATION_HOST_NUMA, or 0
+ * @alloc_flags: out: the ACL_VMM_ALLOC_* flags it was allocated with
+ * @result: out: ACL_VMM_HANDLE_IMPORTED for a handle made by an import
+ * @import_device: out: with ACL_VMM_HANDLE_IMPORTED, the device it was
+ *                 imported for
+ * @length: out: its size in bytes
+ *
+ * -ENOENT for an unknown or destroyed handle.
+ */
+struct acl_vmm_handle_info {
+	__u32 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 location;
+	__u32 location_id;
+	__u32 alloc_flags;
+	__u32 result;
+	__u32 import_device;
+	__aligned_u64 length;
+};
+
+#define ACL_VMM_HANDLE_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_HANDLE_INFO)
 
 #endif /* _UAPI_LINUX_ACL_VMM_H */
