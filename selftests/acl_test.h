@@ -148,6 +148,31 @@ static inline int run_child(int (*fn)(void))
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* VmLck of this process, in kB, or -1. */
+static inline long vm_locked_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* VmLck settles at @kb (the uncharge of freed memory is asynchronous). */
+static inline bool vm_locked_settles(long kb)
+{
+	int i;
+
+	for (i = 0; i < 200 && vm_locked_kb() != kb; i++)
+		usleep(50000);
+	return vm_locked_kb() == kb;
+}
+
 /* Raw device usage, read on a file of its own (works without aclInit). */
 static inline uint64_t device_used_raw(uint32_t device)
 {

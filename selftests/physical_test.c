@@ -360,31 +360,6 @@ TEST_F(phys, huge1g)
 	EXPECT_OK(aclrtReleaseMemAddress(p));
 }
 
-/* VmLck of this process, in kB, or -1. */
-static long vm_locked_kb(void)
-{
-	char line[128];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
-/* VmLck settles at @kb (the uncharge of freed memory is asynchronous). */
-static bool vm_locked_settles(long kb)
-{
-	int i;
-
-	for (i = 0; i < 200 && vm_locked_kb() != kb; i++)
-		usleep(50000);
-	return vm_locked_kb() == kb;
-}
-
 /*
  * The unprivileged side: with RLIMIT_MEMLOCK at 8 MiB, 4 MiB of host
  * memory fits and shows in VmLck, 6 MiB more does not (207001, naming the
