@@ -206,15 +206,17 @@ static void one_op(void)
 		struct acl_vmm_set_access sa;
 		struct acl_vmm_get_access ga;
 		struct acl_vmm_peer pe;
+		struct acl_vmm_retain rt;
+		struct acl_vmm_handle_info hi;
 		char raw[128];
 	} u;
 	int32_t pids[4] = { getpid(), getppid(), (int32_t)rnd(), 1 };
 	unsigned long req = 0;
 	struct acl_vmm_access_desc descs[4];
-	int ret, k = (int)pick(30);
+	int ret, k = (int)pick(31);
 
 	if (fuzz_skip & (1ULL << k))
-		k = 30;	/* GET_INFO */
+		k = 31;	/* GET_INFO */
 	char node[32];
 
 	memset(&u, 0, sizeof(u));
@@ -252,6 +254,7 @@ static void one_op(void)
 	case 4:
 		/* Mostly handles; any id of the one table now and then. */
 		u.ds.id = pick(4) ? any_handle() : pick(2) ? any_event() : (uint32_t)rnd();
+		u.ds.flags = pick(8) ? 0 : (uint32_t)pick(3);	/* FORCE, or a bad flag */
 		u.ds.size = any_size(sizeof(u.ds));
 		req = ACL_VMM_DESTROY;
 		break;
@@ -444,6 +447,7 @@ static void one_op(void)
 	case 28:
 		if (pick(2)) {
 			u.ss.stream = any_stream();
+			u.ss.flags = pick(2) ? 0 : ACL_VMM_STREAM_SYNC_QUERY;
 			u.ss.size = any_size(sizeof(u.ss));
 			req = ACL_VMM_STREAM_SYNC;
 		} else {
@@ -480,6 +484,26 @@ static void one_op(void)
 			u.pe.flags = pick(8) ? (uint32_t)pick(2) : (uint32_t)rnd();
 			u.pe.size = any_size(sizeof(u.pe));
 			req = ACL_VMM_PEER;
+		}
+		break;
+	case 30:
+		/* Handle references and properties, streams destroyed by force. */
+		switch (pick(3)) {
+		case 0:
+			u.rt.addr = any_addr();
+			u.rt.size = any_size(sizeof(u.rt));
+			req = ACL_VMM_RETAIN;
+			break;
+		case 1:
+			u.hi.handle = any_handle();
+			u.hi.size = any_size(sizeof(u.hi));
+			req = ACL_VMM_HANDLE_INFO;
+			break;
+		default:
+			u.ds.id = any_stream();
+			u.ds.flags = ACL_VMM_DESTROY_FORCE;
+			u.ds.size = any_size(sizeof(u.ds));
+			req = ACL_VMM_DESTROY;
 		}
 		break;
 	case 20:
