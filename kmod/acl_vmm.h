@@ -124,6 +124,9 @@ struct sg_table;
  *                  it returns, no engine of the device reaches memory
  *                  through them
  * @mmu_show: one line of statistics about @dmmu for debugfs
+ * @stream_init: set up what the device needs for a new stream of a process
+ *               whose mm is @mm (the emulated engine: its HMM mirror)
+ * @stream_fini: undo @stream_init, once the stream's work is all ended
  * @submit: start a copy or memset (@work) on @stream's device; return the
  *          fence that signals when it has ended (with the work's error, and
  *          @work->fault_addr set on a fault), or an ERR_PTR
@@ -161,6 +164,8 @@ struct acl_vmm_backend_ops {
 	void (*mmu_release)(struct acl_vmm_dmmu *dmmu, u64 start, u64 last);
 	void (*tlb_invalidate)(struct acl_vmm_dmmu *dmmu, u64 va, u64 length);
 	void (*mmu_show)(struct seq_file *m, struct acl_vmm_dmmu *dmmu);
+	int (*stream_init)(struct acl_vmm_stream *stream, struct mm_struct *mm);
+	void (*stream_fini)(struct acl_vmm_stream *stream);
 	struct dma_fence *(*submit)(struct acl_vmm_stream *stream,
 				    struct acl_vmm_work *work);
 	int (*run)(struct acl_vmm_stream *stream, struct acl_vmm_work *work);

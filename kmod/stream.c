@@ -355,7 +355,7 @@ void acl_vmm_stream_release(struct acl_vmm_object *obj)
 	del_timer_sync(&stream->retry);
 	acl_vmm_worker_cancel(stream);
 	acl_vmm_stream_cancel(stream);
-	acl_vmm_stream_mirror_fini(stream);
+	acl_vmm_stream_ops(stream)->stream_fini(stream);
 	kfree(stream);
 }
 
@@ -460,12 +460,12 @@ static struct acl_vmm_stream *acl_vmm_stream_alloc(struct acl_vmm_ctx *ctx,
 	stream = kzalloc(sizeof(*stream), GFP_KERNEL_ACCOUNT);
 	if (!stream)
 		return NULL;
-	if (acl_vmm_stream_mirror_init(stream, ctx->mm)) {
+	stream->ctx = ctx;
+	stream->device = device;
+	if (acl_vmm_stream_ops(stream)->stream_init(stream, ctx->mm)) {
 		kfree(stream);
 		return NULL;
 	}
-	stream->ctx = ctx;
-	stream->device = device;
 	INIT_LIST_HEAD(&stream->turn);
 	timer_setup(&stream->retry, acl_vmm_stream_retry, 0);
 	spin_lock_init(&stream->lock);
