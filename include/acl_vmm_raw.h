@@ -137,6 +137,8 @@ ACL_VMM_RAW_API int acl_vmm_raw_retain(int fd, uint64_t addr,
 				       uint32_t *handle);
 ACL_VMM_RAW_API int acl_vmm_raw_handle_info(int fd, uint32_t handle,
 					    struct acl_vmm_handle_info *info);
+/* The exporter withdraws @share (ACL_VMM_SET_PIDS_CLOSE). */
+ACL_VMM_RAW_API int acl_vmm_raw_share_close(int fd, uint64_t share);
 
 #ifdef __cplusplus
 }

@@ -262,6 +262,29 @@ static int acl_vmm_share_add_pids(struct acl_vmm_share *share,
 	return 0;
 }
 
+/*
+ * ACL_VMM_SET_PIDS_CLOSE: the exporter withdraws its share; the memory and
+ * the handles imported already are not affected, and the memory may be
+ * exported again.
+ */
+static int acl_vmm_share_close(struct acl_vmm *vmm, u64 value)
+{
+	struct acl_vmm_share *share;
+
+	mutex_lock(&vmm->shares_lock);
+	share = acl_vmm_share_find(vmm, value);
+	if (!share || share->exporter != task_tgid(current)) {
+		mutex_unlock(&vmm->shares_lock);
+		return -ENOENT;
+	}
+	hash_del(&share->node);
+	share->mem->share = NULL;
+	mutex_unlock(&vmm->shares_lock);
+	trace_acl_vmm_share("close", value, 0);
+	acl_vmm_share_free(share);
+	return 0;
+}
+
 /**
  * acl_vmm_ioctl_set_pids() - ACL_VMM_SET_PIDS: whitelist importers
  * @ucmd: the call
@@ -278,7 +301,12 @@ int acl_vmm_ioctl_set_pids(struct acl_vmm_ucmd *ucmd)
 	u32 i;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved || !cmd->count)
+	if (cmd->flags & ~ACL_VMM_SET_PIDS_CLOSE || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->flags & ACL_VMM_SET_PIDS_CLOSE)
+		return cmd->count || cmd->pids ? -EINVAL :
+		       acl_vmm_share_close(vmm, cmd->share);
+	if (!cmd->count)
 		return -EINVAL;
 	if (cmd->count > ACL_VMM_SHARE_MAX_PIDS)
 		return -E2BIG;

@@ -570,3 +570,14 @@ int acl_vmm_raw_handle_info(int fd, uint32_t handle,
 	info->handle = handle;
 	return acl_vmm_raw_ioctl(fd, ACL_VMM_HANDLE_INFO, info);
 }
+
+int acl_vmm_raw_share_close(int fd, uint64_t share)
+{
+	struct acl_vmm_set_pids cmd = {
+		.size = sizeof(cmd),
+		.flags = ACL_VMM_SET_PIDS_CLOSE,
+		.share = share,
+	};
+
+	return acl_vmm_raw_ioctl(fd, ACL_VMM_SET_PIDS, &cmd);
+}

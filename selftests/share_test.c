@@ -683,4 +683,120 @@ TEST_F(share, import_needs_the_memory_device_node)
 	EXPECT_OK(aclrtFreePhysical(h));
 }
 
+
+static char ipc_key_for_stranger[65];
+
+/* Keys travel as 65-byte strings. */
+static int key_send(struct peer *p, bool child, const char *key)
+{
+	char buf[65] = { 0 };
+
+	snprintf(buf, sizeof(buf), "%s", key);
+	return write(child ? p->to_parent[1] : p->to_child[1], buf, sizeof(buf)) ==
+	       sizeof(buf) ? 0 : -1;
+}
+
+static int key_recv(struct peer *p, bool child, char *key)
+{
+	return read(child ? p->to_child[0] : p->to_parent[0], key, 65) == 65 ? 0 : -1;
+}
+
+/*
+ * The importer of ipc_keys: imports both keys of one allocation (one
+ * mapping, the second key's pages inside the first's), checks and writes
+ * through them, closes them; after the exporter closed its key, a new
+ * import is refused.
+ */
+static int ipc_importer(struct peer *p, uint64_t size)
+{
+	char key_half[65], key_all[65], buf[64];
+	char *half, *all;
+	int32_t tgid;
+
+	if (aclInit(NULL) || aclrtSetDevice(0) || aclrtDeviceGetBareTgid(&tgid))
+		return 1;
+	if (peer_send(p, true, (uint64_t)tgid) || key_recv(p, true, key_half) ||
+	    key_recv(p, true, key_all))
+		return 2;
+	if (aclrtIpcMemImportByKey((void **)&half, key_half, 0))
+		return 3;
+	if (aclrtIpcMemImportByKey((void **)&all, key_all,
+				   ACL_RT_IPC_MEM_IMPORT_FLAG_ENABLE_PEER_ACCESS))
+		return 4;
+	if (half != all + size / 2)
+		return 5;
+	if (aclrtMemcpy(buf, sizeof(buf), half, sizeof(buf), ACL_MEMCPY_DEVICE_TO_HOST) ||
+	    buf[0] != 0x21 || buf[63] != 0x21)
+		return 6;
+	if (aclrtMemset(all, size, 0x42, 4096))	/* the exporter sees it */
+		return 7;
+	if (aclrtIpcMemClose(key_half) || aclrtIpcMemClose(key_all))
+		return 8;
+	/* Closed: the mapping is gone. */
+	if (aclrtMemcpy(buf, sizeof(buf), all, sizeof(buf), ACL_MEMCPY_DEVICE_TO_HOST) !=
+	    ACL_ERROR_RT_PARAM_INVALID)
+		return 9;
+	if (aclrtIpcMemClose(key_all) != ACL_ERROR_RT_PARAM_INVALID)
+		return 10;
+	if (peer_send(p, true, 0) || peer_recv(p, true) != 1)
+		return 11;
+	/* The exporter closed its key: no further import. */
+	if (aclrtIpcMemImportByKey((void **)&all, key_all, 0) != ACL_ERROR_RT_DRV_INTERNAL_ERROR)
+		return 12;
+	return aclFinalize() ? 13 : 0;
+}
+
+/* A process not whitelisted: refused as an unknown key is. */
+static int ipc_stranger(void)
+{
+	char *va;
+
+	if (aclInit(NULL) || aclrtSetDevice(0))
+		return 100;
+	return aclrtIpcMemImportByKey((void **)&va, ipc_key_for_stranger, 0) ==
+	       ACL_ERROR_RT_DRV_INTERNAL_ERROR ? 0 : 1;
+}
+
+TEST_F(share, ipc_keys)
+{
+	const size_t size = 2 * PAGE_2M;
+	char key_half[65], key_all[65], small[64];
+	struct peer p;
+	int32_t pid;
+	char *dev;
+
+	peer_start(&p, ipc_importer, size);
+	ASSERT_OK(aclrtMalloc((void **)&dev, size, ACL_MEM_MALLOC_HUGE_ONLY));
+	ASSERT_OK(aclrtMemset(dev, size, 0x21, size));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "len=64",
+		       aclrtIpcMemGetExportKey(dev, size, small, sizeof(small), 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "whole pages",
+		       aclrtIpcMemGetExportKey(dev + 4096, PAGE_2M, key_half, 65, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "one mapped allocation",
+		       aclrtIpcMemGetExportKey(dev, 2 * size, key_half, 65, 0));
+	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtIpcMemGetExportKey(NULL, size, key_half, 65, 0));
+	ASSERT_OK(aclrtIpcMemGetExportKey(dev + PAGE_2M, PAGE_2M, key_half, 65, 0));
+	ASSERT_OK(aclrtIpcMemGetExportKey(dev, size, key_all, 65, 0));
+	EXPECT_GT(65, (int)strlen(key_all));
+	EXPECT_NE(0, strcmp(key_half, key_all));
+	pid = (int32_t)peer_recv(&p, false);
+	ASSERT_OK(aclrtIpcMemSetImportPid(key_all, &pid, 1));
+	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtIpcMemSetImportPid("acl-vmm:zz", &pid, 1));
+	ASSERT_EQ(0, key_send(&p, false, key_half));
+	ASSERT_EQ(0, key_send(&p, false, key_all));
+	ASSERT_EQ(0, peer_recv(&p, false));
+	EXPECT_EQ(0x42, *(volatile char *)dev);
+	/* Someone else, not whitelisted, is refused. */
+	memcpy(ipc_key_for_stranger, key_all, sizeof(key_all));
+	EXPECT_EQ(0, run_child(ipc_stranger));
+	/* The exporter closes: no new import, the memory stays ours. */
+	ASSERT_OK(aclrtIpcMemClose(key_all));
+	ASSERT_EQ(0, peer_send(&p, false, 1));
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_EQ(0x21, *(volatile char *)(dev + size - 1));
+	/* A closed export can be made again. */
+	ASSERT_OK(aclrtIpcMemGetExportKey(dev, size, key_all, 65, 0));
+	EXPECT_OK(aclrtFree(dev));
+}
+
 TEST_HARNESS_MAIN

@@ -109,7 +109,7 @@ TEST_F(uapi, struct_sizes)
 	EXPECT_EQ(ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
 		  ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED |
 		  ACL_VMM_CAP_DEVICE_MMU | ACL_VMM_CAP_HANDLE_REFS |
-		  ACL_VMM_CAP_STREAM_CONTROL, info.caps);
+		  ACL_VMM_CAP_STREAM_CONTROL | ACL_VMM_CAP_SHARE_CLOSE, info.caps);
 	/* A caller of the size before the version and caps gets no more. */
 	memset(&info, 0xff, sizeof(info));
 	info.size = offsetof(struct acl_vmm_info, abi_version);

@@ -310,6 +310,17 @@ ACL_FUNC_VISIBILITY aclError aclrtMemSetPidToShareableHandleV2(
 	void *shareableHandle, aclrtMemSharedHandleType shareType,
 	int32_t *pid, size_t pidNum);
 
+/* IPC keys */
+ACL_FUNC_VISIBILITY aclError aclrtIpcMemGetExportKey(void *devPtr, size_t size,
+						     char *key, size_t len,
+						     uint64_t flags);
+ACL_FUNC_VISIBILITY aclError aclrtIpcMemImportByKey(void **devPtr,
+						    const char *key,
+						    uint64_t flags);
+ACL_FUNC_VISIBILITY aclError aclrtIpcMemSetImportPid(const char *key,
+						     int32_t *pid, size_t num);
+ACL_FUNC_VISIBILITY aclError aclrtIpcMemClose(const char *key);
+
 /* Handles and pointers */
 ACL_FUNC_VISIBILITY aclError aclrtMemRetainAllocationHandle(void *virPtr,
 							    aclrtDrvMemHandle *handle);

@@ -156,6 +156,8 @@ struct acl_vmm_info {
 #define ACL_VMM_CAP_HANDLE_REFS _BITULL(6)
 /* Stream control: ACL_VMM_DESTROY_FORCE, ACL_VMM_STREAM_SYNC_QUERY. */
 #define ACL_VMM_CAP_STREAM_CONTROL _BITULL(7)
+/* ACL_VMM_SET_PIDS_CLOSE: the exporter withdraws a share. */
+#define ACL_VMM_CAP_SHARE_CLOSE _BITULL(8)
 
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
@@ -527,10 +529,16 @@ struct acl_vmm_export {
 
 #define ACL_VMM_EXPORT _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EXPORT)
 
+/*
+ * ACL_VMM_SET_PIDS: withdraw the share instead (@pids and @count 0): no
+ * import finds it any more; handles imported already keep the memory.
+ */
+#define ACL_VMM_SET_PIDS_CLOSE _BITUL(0)
+
 /**
  * struct acl_vmm_set_pids - ioctl(ACL_VMM_SET_PIDS)
  * @size: sizeof(struct acl_vmm_set_pids)
- * @flags: must be 0
+ * @flags: 0 or ACL_VMM_SET_PIDS_CLOSE
  * @share: a share this process exported
  * @pids: pointer to an array of __s32 process ids, as the initial pid
  *        namespace sees them (see ACL_VMM_GET_TGID)
