@@ -799,4 +799,46 @@ TEST_F(share, ipc_keys)
 	EXPECT_OK(aclrtFree(dev));
 }
 
+/* An exporter that sends a key anyone may import, then waits or exits. */
+static int ipc_open_exporter(struct peer *p, uint64_t size)
+{
+	char key[65];
+	char *dev;
+
+	if (aclInit(NULL) || aclrtSetDevice(0) ||
+	    aclrtMalloc((void **)&dev, size, ACL_MEM_MALLOC_HUGE_ONLY) ||
+	    aclrtMemset(dev, size, 0x77, size) ||
+	    aclrtIpcMemGetExportKey(dev, size, key, sizeof(key),
+				    ACL_RT_IPC_MEM_EXPORT_FLAG_DISABLE_PID_VALIDATION))
+		return 1;
+	if (key_send(p, true, key) || peer_recv(p, true) != 1)
+		return 2;
+	return 0;	/* exits: its memory goes with it */
+}
+
+/*
+ * DISABLE_PID_VALIDATION: any process imports the key; when the exporter
+ * exits and nobody holds the memory, the key is gone (507899).
+ */
+TEST_F(share, ipc_key_without_pid_and_exporter_exit)
+{
+	char key[65], buf[8];
+	struct peer p;
+	char *va;
+
+	peer_start(&p, ipc_open_exporter, PAGE_2M);
+	ASSERT_EQ(0, key_recv(&p, false, key));
+	ASSERT_OK(aclrtIpcMemImportByKey((void **)&va, key, 0));
+	ASSERT_OK(aclrtMemcpy(buf, sizeof(buf), va, sizeof(buf), ACL_MEMCPY_DEVICE_TO_HOST));
+	EXPECT_EQ(0x77, buf[7]);
+	ASSERT_OK(aclrtIpcMemClose(key));
+	ASSERT_EQ(0, peer_send(&p, false, 1));
+	EXPECT_EQ(0, peer_wait(&p));
+	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtIpcMemImportByKey((void **)&va, key, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "not an IPC key",
+		       aclrtIpcMemImportByKey((void **)&va, "acl-vmm:12:0", 0));
+	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID,
+		   aclrtIpcMemImportByKey((void **)&va, key, 0x10));
+}
+
 TEST_HARNESS_MAIN
