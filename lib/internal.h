@@ -94,6 +94,8 @@ aclError acl_vmm_memset_args(const char *api, void *devPtr, size_t maxCount,
 /* physical.c */
 aclError acl_vmm_check_prop(const char *api, const aclrtPhysicalMemProp *prop);
 size_t acl_vmm_attr_granularity(aclrtMemAttr attr);
+aclError acl_vmm_share_set_pids(const char *api, uint64_t shareableHandle,
+				int32_t *pid, size_t pidNum);
 aclError acl_vmm_handle_id(const char *api, aclrtDrvMemHandle handle,
 			   uint32_t *id);
 

@@ -190,7 +190,7 @@ aclError aclrtIpcMemSetImportPid(const char *key, int32_t *pid, size_t num)
 	ret = acl_vmm_ipc_parse(api, key, &share, &offset, &size);
 	if (ret)
 		return ret;
-	return aclrtMemSetPidToShareableHandle(share, pid, num);
+	return acl_vmm_share_set_pids(api, share, pid, num);
 }
 
 aclError aclrtIpcMemImportByKey(void **devPtr, const char *key, uint64_t flags)

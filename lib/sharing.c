@@ -11,11 +11,11 @@
 
 #include "internal.h"
 
-aclError aclrtMemExportToShareableHandle(aclrtDrvMemHandle handle,
-					 aclrtMemHandleType handleType,
-					 uint64_t flags, uint64_t *shareableHandle)
+/* The calls' work, for the V1 and V2 names (@api names the caller's). */
+static aclError acl_vmm_share_export(const char *api, aclrtDrvMemHandle handle,
+				     aclrtMemHandleType handleType,
+				     uint64_t flags, uint64_t *shareableHandle)
 {
-	static const char api[] = "aclrtMemExportToShareableHandle";
 	aclError ret;
 	uint32_t id = 0;
 	int err;
@@ -46,10 +46,9 @@ aclError aclrtMemExportToShareableHandle(aclrtDrvMemHandle handle,
 	return ACL_SUCCESS;
 }
 
-aclError aclrtMemSetPidToShareableHandle(uint64_t shareableHandle, int32_t *pid,
-					 size_t pidNum)
+aclError acl_vmm_share_set_pids(const char *api, uint64_t shareableHandle,
+				int32_t *pid, size_t pidNum)
 {
-	static const char api[] = "aclrtMemSetPidToShareableHandle";
 	aclError ret;
 	int err;
 
@@ -73,11 +72,9 @@ aclError aclrtMemSetPidToShareableHandle(uint64_t shareableHandle, int32_t *pid,
 	return ACL_SUCCESS;
 }
 
-aclError aclrtMemImportFromShareableHandle(uint64_t shareableHandle,
-					   int32_t deviceId,
-					   aclrtDrvMemHandle *handle)
+static aclError acl_vmm_share_import(const char *api, uint64_t shareableHandle,
+				     int32_t deviceId, aclrtDrvMemHandle *handle)
 {
-	static const char api[] = "aclrtMemImportFromShareableHandle";
 	aclError ret;
 	uint32_t id = 0;
 	int err;
@@ -97,6 +94,29 @@ aclError aclrtMemImportFromShareableHandle(uint64_t shareableHandle,
 					  deviceId);
 	*handle = (aclrtDrvMemHandle)(uintptr_t)id;
 	return ACL_SUCCESS;
+}
+
+aclError aclrtMemExportToShareableHandle(aclrtDrvMemHandle handle,
+					 aclrtMemHandleType handleType,
+					 uint64_t flags, uint64_t *shareableHandle)
+{
+	return acl_vmm_share_export("aclrtMemExportToShareableHandle", handle,
+				    handleType, flags, shareableHandle);
+}
+
+aclError aclrtMemSetPidToShareableHandle(uint64_t shareableHandle, int32_t *pid,
+					 size_t pidNum)
+{
+	return acl_vmm_share_set_pids("aclrtMemSetPidToShareableHandle",
+				      shareableHandle, pid, pidNum);
+}
+
+aclError aclrtMemImportFromShareableHandle(uint64_t shareableHandle,
+					   int32_t deviceId,
+					   aclrtDrvMemHandle *handle)
+{
+	return acl_vmm_share_import("aclrtMemImportFromShareableHandle",
+				    shareableHandle, deviceId, handle);
 }
 
 /*
@@ -131,8 +151,8 @@ aclError aclrtMemExportToShareableHandleV2(aclrtDrvMemHandle handle,
 	ret = acl_vmm_share_type("aclrtMemExportToShareableHandleV2", shareType);
 	if (ret)
 		return ret;
-	return aclrtMemExportToShareableHandle(handle, ACL_MEM_HANDLE_TYPE_NONE,
-					       flags, shareableHandle);
+	return acl_vmm_share_export("aclrtMemExportToShareableHandleV2", handle,
+				    ACL_MEM_HANDLE_TYPE_NONE, flags, shareableHandle);
 }
 
 aclError aclrtMemSetPidToShareableHandleV2(void *shareableHandle,
@@ -147,8 +167,8 @@ aclError aclrtMemSetPidToShareableHandleV2(void *shareableHandle,
 	ret = acl_vmm_share_type("aclrtMemSetPidToShareableHandleV2", shareType);
 	if (ret)
 		return ret;
-	return aclrtMemSetPidToShareableHandle(*(uint64_t *)shareableHandle, pid,
-					       pidNum);
+	return acl_vmm_share_set_pids("aclrtMemSetPidToShareableHandleV2",
+				      *(uint64_t *)shareableHandle, pid, pidNum);
 }
 
 aclError aclrtMemImportFromShareableHandleV2(void *shareableHandle,
@@ -175,8 +195,8 @@ aclError aclrtMemImportFromShareableHandleV2(void *shareableHandle,
 		ret = acl_vmm_current_device(api, &device);
 	if (ret)
 		return ret;
-	return aclrtMemImportFromShareableHandle(*(uint64_t *)shareableHandle,
-						 device, handle);
+	return acl_vmm_share_import(api, *(uint64_t *)shareableHandle, device,
+				    handle);
 }
 
 aclError aclrtDeviceGetBareTgid(int32_t *pid)

@@ -422,6 +422,10 @@ TEST_F(dropin, share_v2)
 	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
 		   aclrtMemExportToShareableHandleV2(h, 0, ACL_MEM_SHARE_HANDLE_TYPE_DEFAULT,
 						     NULL));
+	/* The V2 calls' messages name them. */
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "aclrtMemExportToShareableHandleV2: flags",
+		       aclrtMemExportToShareableHandleV2(h, 0x10, ACL_MEM_SHARE_HANDLE_TYPE_DEFAULT,
+							 &v2_share));
 	/* Any process may import it: the child below. */
 	ASSERT_OK(aclrtMemExportToShareableHandleV2(h, ACL_RT_VMM_EXPORT_FLAG_DISABLE_PID_VALIDATION,
 						    ACL_MEM_SHARE_HANDLE_TYPE_DEFAULT,
