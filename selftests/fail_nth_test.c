@@ -309,7 +309,11 @@ static int lib_step(void *state, int step)
 	void **va = &l->va;
 	aclrtDrvMemHandle *h = &l->h;
 	aclrtPhysicalMemProp prop = device_prop(0, ACL_HBM_MEM_HUGE);
-	char buf[64] = "fail-nth";
+	/*
+	 * Not on the stack: the asynchronous copy of step 8 may still write it
+	 * after this call returned (a later step failed, cleanup waits for it).
+	 */
+	static char buf[64] = "fail-nth";
 
 	switch (step) {
 	case 0: return aclInit(NULL);
