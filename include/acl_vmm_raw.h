@@ -132,6 +132,16 @@ ACL_VMM_RAW_API int acl_vmm_raw_destroy_flags(int fd, uint32_t id,
 					      uint32_t flags);
 /* 0 when the stream's work queued so far has ended, -EBUSY otherwise. */
 ACL_VMM_RAW_API int acl_vmm_raw_stream_query(int fd, uint32_t stream);
+/*
+ * ACL_VMM_STREAM_SYNC_TIMEOUT / ACL_VMM_EVENT_SYNC_TIMEOUT: as the calls
+ * above, @timeout_ms at most in all (a signal does not start it again):
+ * -ETIMEDOUT after it.
+ */
+ACL_VMM_RAW_API int acl_vmm_raw_stream_sync_timeout(int fd, uint32_t stream,
+						    uint32_t timeout_ms,
+						    struct acl_vmm_fault *fault);
+ACL_VMM_RAW_API int acl_vmm_raw_event_sync_timeout(int fd, uint32_t event,
+						   uint32_t timeout_ms);
 /* One more reference on the handle of the mapping starting at @addr. */
 ACL_VMM_RAW_API int acl_vmm_raw_retain(int fd, uint64_t addr,
 				       uint32_t *handle);

@@ -239,7 +239,8 @@ int acl_vmm_ioctl_get_info(struct acl_vmm_ucmd *ucmd)
 	cmd->caps = ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
 		    ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED |
 		    ACL_VMM_CAP_DEVICE_MMU | ACL_VMM_CAP_HANDLE_REFS |
-		    ACL_VMM_CAP_STREAM_CONTROL | ACL_VMM_CAP_SHARE_CLOSE;
+		    ACL_VMM_CAP_STREAM_CONTROL | ACL_VMM_CAP_SHARE_CLOSE |
+		    ACL_VMM_CAP_SYNC_TIMEOUT;
 	return acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

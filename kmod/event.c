@@ -248,7 +248,8 @@ int acl_vmm_ioctl_event_wait(struct acl_vmm_ucmd *ucmd)
  * acl_vmm_ioctl_event_sync() - ACL_VMM_EVENT_SYNC
  * @ucmd: the call
  *
- * Return: 0, -ENOENT, or -ERESTARTSYS when a signal interrupted the wait.
+ * Return: 0, -ENOENT, or -ERESTARTSYS when a signal interrupted the wait;
+ * with ACL_VMM_EVENT_SYNC_TIMEOUT, -ETIMEDOUT or -EINTR instead.
  */
 int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd)
 {
@@ -257,7 +258,8 @@ int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd)
 	struct dma_fence *fence;
 	long ret;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~ACL_VMM_EVENT_SYNC_TIMEOUT ||
+	    (cmd->timeout_ms && !(cmd->flags & ACL_VMM_EVENT_SYNC_TIMEOUT)))
 		return -EINVAL;
 	event = acl_vmm_event_get(ucmd->ctx, cmd->event);
 	if (!event)
@@ -266,7 +268,17 @@ int acl_vmm_ioctl_event_sync(struct acl_vmm_ucmd *ucmd)
 	acl_vmm_event_put(event);
 	if (!fence)
 		return 0;
-	ret = dma_fence_wait(fence, true);
+	if (cmd->flags & ACL_VMM_EVENT_SYNC_TIMEOUT) {
+		ret = dma_fence_wait_timeout(fence, true,
+					     msecs_to_jiffies(cmd->timeout_ms));
+		/* Not restarted: that would start the whole timeout again. */
+		if (ret < 0)
+			ret = -EINTR;
+		else if (!ret && !dma_fence_is_signaled(fence))
+			ret = -ETIMEDOUT;
+	} else {
+		ret = dma_fence_wait(fence, true);
+	}
 	dma_fence_put(fence);
 	return ret < 0 ? ret : 0;
 }

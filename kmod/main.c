@@ -219,7 +219,7 @@ static const struct acl_vmm_ioctl_op acl_vmm_ioctl_ops[] = {
 	ACL_VMM_IOCTL_OP(EVENT_WAIT, acl_vmm_ioctl_event_wait,
 			 struct acl_vmm_event_wait, event),
 	ACL_VMM_IOCTL_OP(EVENT_SYNC, acl_vmm_ioctl_event_sync,
-			 struct acl_vmm_event_sync, __reserved),
+			 struct acl_vmm_event_sync, timeout_ms),
 	ACL_VMM_IOCTL_OP(EVENT_QUERY, acl_vmm_ioctl_event_query,
 			 struct acl_vmm_event_query, timestamp_ns),
 	ACL_VMM_IOCTL_OP(SET_ACCESS, acl_vmm_ioctl_set_access,

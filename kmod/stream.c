@@ -546,6 +546,28 @@ static int acl_vmm_stream_wait(struct acl_vmm_stream *stream)
 					READ_ONCE(stream->ended) >= target);
 }
 
+/*
+ * As acl_vmm_stream_wait(), @timeout_ms at most: -ETIMEDOUT after it, and
+ * -EINTR (never restarted, which would start the whole timeout again) for
+ * a signal.
+ */
+static int acl_vmm_stream_wait_timeout(struct acl_vmm_stream *stream,
+				       u32 timeout_ms)
+{
+	long left;
+	u64 target;
+
+	spin_lock(&stream->lock);
+	target = stream->submitted;
+	spin_unlock(&stream->lock);
+	left = wait_event_interruptible_timeout(stream->waitq,
+						READ_ONCE(stream->ended) >= target,
+						msecs_to_jiffies(timeout_ms));
+	if (left < 0)
+		return -EINTR;
+	return left ? 0 : -ETIMEDOUT;
+}
+
 /* Move a stream's kept failure, if any, into @fault (if it holds none yet). */
 static void acl_vmm_stream_take_error(struct acl_vmm_stream *stream,
 				      struct acl_vmm_fault *fault)
@@ -570,8 +592,9 @@ static int acl_vmm_fault_check(const struct acl_vmm_fault *fault)
  * acl_vmm_ioctl_stream_sync() - ACL_VMM_STREAM_SYNC
  * @ucmd: the call
  *
- * Return: 0 (the stream's failure, if any, is in the reply), -ENOENT, or
- * -ERESTARTSYS when a signal interrupted the wait (nothing is changed).
+ * Return: 0 (the stream's failure, if any, is in the reply), -ENOENT,
+ * -ERESTARTSYS when a signal interrupted the wait (nothing is changed);
+ * with ACL_VMM_STREAM_SYNC_TIMEOUT, -ETIMEDOUT or -EINTR instead.
  */
 int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd)
 {
@@ -579,7 +602,9 @@ int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd)
 	struct acl_vmm_stream *stream;
 	int ret;
 
-	if (cmd->flags & ~ACL_VMM_STREAM_SYNC_QUERY || cmd->__reserved ||
+	if (cmd->flags & ~(ACL_VMM_STREAM_SYNC_QUERY | ACL_VMM_STREAM_SYNC_TIMEOUT) ||
+	    hweight32(cmd->flags) > 1 ||
+	    (cmd->timeout_ms && !(cmd->flags & ACL_VMM_STREAM_SYNC_TIMEOUT)) ||
 	    acl_vmm_fault_check(&cmd->fault))
 		return -EINVAL;
 	stream = acl_vmm_stream_get(ucmd->ctx, cmd->stream);
@@ -591,7 +616,10 @@ int acl_vmm_ioctl_stream_sync(struct acl_vmm_ucmd *ucmd)
 		acl_vmm_stream_put(stream);
 		return ret ? ret : acl_vmm_ucmd_respond(ucmd, sizeof(*cmd));
 	}
-	ret = acl_vmm_stream_wait(stream);
+	if (cmd->flags & ACL_VMM_STREAM_SYNC_TIMEOUT)
+		ret = acl_vmm_stream_wait_timeout(stream, cmd->timeout_ms);
+	else
+		ret = acl_vmm_stream_wait(stream);
 	if (!ret)
 		acl_vmm_stream_take_error(stream, &cmd->fault);
 	acl_vmm_stream_put(stream);

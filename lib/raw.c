@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -550,6 +551,69 @@ int acl_vmm_raw_stream_query(int fd, uint32_t stream)
 	};
 
 	return acl_vmm_raw_ioctl(fd, ACL_VMM_STREAM_SYNC, &cmd);
+}
+
+/*
+ * A timed wait: the kernel does not restart one that a signal cut short,
+ * so issue it again with what is left of @timeout_ms (*@left, the
+ * command's own member).
+ */
+static int acl_vmm_raw_timed(int fd, unsigned long request, void *cmd,
+			     uint32_t *left, uint32_t timeout_ms)
+{
+	struct timespec start, now;
+	uint64_t spent;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		ret = ioctl(fd, request, cmd);
+		if (!ret || errno != EINTR)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		spent = (uint64_t)(now.tv_sec - start.tv_sec) * 1000 +
+			(uint64_t)(now.tv_nsec - start.tv_nsec) / 1000000;
+		*left = spent >= timeout_ms ? 0 : timeout_ms - (uint32_t)spent;
+	}
+	if (ret < 0) {
+		ret = errno;
+		if (ret != ETIMEDOUT)
+			acl_vmm_debug("ioctl(%d, %#lx): %s (errno %d)", fd, request,
+				      strerror(ret), ret);
+		return -ret;
+	}
+	return 0;
+}
+
+int acl_vmm_raw_stream_sync_timeout(int fd, uint32_t stream,
+				    uint32_t timeout_ms,
+				    struct acl_vmm_fault *fault)
+{
+	struct acl_vmm_stream_sync cmd = {
+		.size = sizeof(cmd),
+		.flags = ACL_VMM_STREAM_SYNC_TIMEOUT,
+		.stream = stream,
+		.timeout_ms = timeout_ms,
+	};
+	int ret = acl_vmm_raw_timed(fd, ACL_VMM_STREAM_SYNC, &cmd,
+				    &cmd.timeout_ms, timeout_ms);
+
+	if (!ret)
+		*fault = cmd.fault;
+	return ret;
+}
+
+int acl_vmm_raw_event_sync_timeout(int fd, uint32_t event, uint32_t timeout_ms)
+{
+	struct acl_vmm_event_sync cmd = {
+		.size = sizeof(cmd),
+		.flags = ACL_VMM_EVENT_SYNC_TIMEOUT,
+		.event = event,
+		.timeout_ms = timeout_ms,
+	};
+
+	return acl_vmm_raw_timed(fd, ACL_VMM_EVENT_SYNC, &cmd, &cmd.timeout_ms,
+				 timeout_ms);
 }
 
 int acl_vmm_raw_retain(int fd, uint64_t addr, uint32_t *handle)

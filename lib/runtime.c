@@ -251,6 +251,7 @@ static const struct {
 	{ ACL_VMM_CAP_HANDLE_REFS, "handle references and properties" },
 	{ ACL_VMM_CAP_STREAM_CONTROL, "forced stream destroy and stream query" },
 	{ ACL_VMM_CAP_SHARE_CLOSE, "withdrawing a share (IPC keys)" },
+	{ ACL_VMM_CAP_SYNC_TIMEOUT, "synchronizing with a timeout" },
 };
 
 /*

@@ -340,28 +340,89 @@ aclError aclrtDestroyStreamForce(aclrtStream stream)
 				      ACL_VMM_DESTROY_FORCE);
 }
 
-aclError aclrtSynchronizeStream(aclrtStream stream)
+/* The milliseconds of a *WithTimeout call's @timeout (-1: none), or a failure. */
+static aclError acl_vmm_timeout_arg(const char *api, int32_t timeout)
 {
-	static const char api[] = "aclrtSynchronizeStream";
+	if (timeout < -1)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: timeout=%d is not -1 (wait until done), 0 (only check) or a number of milliseconds",
+				    api, timeout);
+	return ACL_SUCCESS;
+}
+
+/*
+ * Wait for @stream's work and report its result: @timeout milliseconds at
+ * most (-1: no limit, 0: only check), after a check of @timeout.
+ */
+static aclError acl_vmm_stream_sync(const char *api, aclrtStream stream,
+				    int32_t timeout)
+{
 	struct acl_vmm_fault fault;
 	char what[32];
 	aclError ret;
 	uint32_t id = 0;
 	int err;
 
-	ret = acl_vmm_ready(api);
-	if (ret)
-		return ret;
-	ret = acl_vmm_stream_id(api, stream, false, &id);
+	ret = acl_vmm_timeout_arg(api, timeout);
+	if (!ret)
+		ret = acl_vmm_ready(api);
+	if (!ret)
+		ret = acl_vmm_stream_id(api, stream, false, &id);
 	if (ret || !id)	/* a default stream never used: nothing to wait for */
 		return ret;
-	err = acl_vmm_raw_stream_sync(acl_vmm_fd(), id, &fault);
+	if (timeout == -1)
+		err = acl_vmm_raw_stream_sync(acl_vmm_fd(), id, &fault);
+	else
+		err = acl_vmm_raw_stream_sync_timeout(acl_vmm_fd(), id,
+						      (uint32_t)timeout, &fault);
+	if (err == -ETIMEDOUT)
+		return acl_vmm_fail(ACL_ERROR_RT_STREAM_SYNC_TIMEOUT,
+				    "%s: stream=%p: its work did not end within timeout=%d ms (it goes on; a later synchronize reports its result)",
+				    api, stream, timeout);
 	if (err)
 		return acl_vmm_fail_errno(ACL_VMM_OP_STREAM, err,
 					  "%s: stream=%p", api, stream);
 	snprintf(what, sizeof(what), "(%p)", stream);
 	return acl_vmm_work_result(api, what, acl_vmm_stream_device(stream), id,
 				   &fault);
+}
+
+aclError aclrtSynchronizeStream(aclrtStream stream)
+{
+	return acl_vmm_stream_sync("aclrtSynchronizeStream", stream, -1);
+}
+
+aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout)
+{
+	return acl_vmm_stream_sync("aclrtSynchronizeStreamWithTimeout", stream,
+				   timeout);
+}
+
+aclError aclrtSetStreamFailureMode(aclrtStream stream, uint64_t mode)
+{
+	static const char api[] = "aclrtSetStreamFailureMode";
+	aclError ret;
+	uint32_t id = 0;
+
+	if (mode != ACL_CONTINUE_ON_FAILURE && mode != ACL_STOP_ON_FAILURE)
+		return acl_vmm_fail(ACL_ERROR_INVALID_PARAM,
+				    "%s: mode=%llu is neither ACL_CONTINUE_ON_FAILURE (0) nor ACL_STOP_ON_FAILURE (1)",
+				    api, (unsigned long long)mode);
+	ret = acl_vmm_ready(api);
+	if (!ret)
+		ret = acl_vmm_stream_id(api, stream, true, &id);
+	if (ret)
+		return ret;
+	/*
+	 * The engine stops a stream at its first failure: the copies and
+	 * memsets queued after it fail with it until a synchronize reports
+	 * it. That is ACL_STOP_ON_FAILURE, the only mode there is.
+	 */
+	if (mode == ACL_CONTINUE_ON_FAILURE)
+		return acl_vmm_fail(ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+				    "%s: stream=%p mode=ACL_CONTINUE_ON_FAILURE: this engine always stops a stream at its first failure (ACL_STOP_ON_FAILURE): the work queued after it is not run until a synchronize reports the failure",
+				    api, stream);
+	return ACL_SUCCESS;
 }
 
 aclError aclrtSynchronizeDevice(void)
@@ -567,10 +628,40 @@ aclError aclrtDestroyEvent(aclrtEvent event)
 	return acl_vmm_event_call("aclrtDestroyEvent", event, acl_vmm_raw_destroy);
 }
 
+/* As acl_vmm_stream_sync(), for an event's latest record. */
+static aclError acl_vmm_event_sync(const char *api, aclrtEvent event,
+				   int32_t timeout)
+{
+	uint32_t id = 0;
+	aclError ret;
+	int err;
+
+	ret = acl_vmm_timeout_arg(api, timeout);
+	if (!ret)
+		ret = acl_vmm_event_arg(api, "event", event, &id);
+	if (ret)
+		return ret;
+	if (timeout == -1)
+		err = acl_vmm_raw_event_sync(acl_vmm_fd(), id);
+	else
+		err = acl_vmm_raw_event_sync_timeout(acl_vmm_fd(), id,
+						     (uint32_t)timeout);
+	if (err == -ETIMEDOUT)
+		return acl_vmm_fail(ACL_ERROR_RT_EVENT_SYNC_TIMEOUT,
+				    "%s: event=%p: its latest record did not complete within timeout=%d ms",
+				    api, event, timeout);
+	return acl_vmm_event_result(api, "event", event, err);
+}
+
 aclError aclrtSynchronizeEvent(aclrtEvent event)
 {
-	return acl_vmm_event_call("aclrtSynchronizeEvent", event,
-				  acl_vmm_raw_event_sync);
+	return acl_vmm_event_sync("aclrtSynchronizeEvent", event, -1);
+}
+
+aclError aclrtSynchronizeEventWithTimeout(aclrtEvent event, int32_t timeout)
+{
+	return acl_vmm_event_sync("aclrtSynchronizeEventWithTimeout", event,
+				  timeout);
 }
 
 /* An event call on a stream (record, wait). */

@@ -220,6 +220,24 @@ RT_PTR_CALL(rt_synchronize_stream, aclrtSynchronizeStream)
 RT_PTR_CALL(rt_destroy_event, aclrtDestroyEvent)
 RT_PTR_CALL(rt_synchronize_event, aclrtSynchronizeEvent)
 
+/* A call that takes a pointer and a timeout in milliseconds, and waits. */
+#define RT_TIMED_CALL(name, fn)                                         \
+	static PyObject *name(PyObject *self, PyObject *args)           \
+	{                                                               \
+		unsigned long long p;                                   \
+		int timeout;                                            \
+		aclError ret;                                           \
+		if (!PyArg_ParseTuple(args, "Ki", &p, &timeout))        \
+			return NULL;                                    \
+		Py_BEGIN_ALLOW_THREADS                                  \
+		ret = fn(PTR(p), timeout);                              \
+		Py_END_ALLOW_THREADS                                    \
+		return ret_only(ret);                                   \
+	}
+
+RT_TIMED_CALL(rt_synchronize_stream_with_timeout, aclrtSynchronizeStreamWithTimeout)
+RT_TIMED_CALL(rt_synchronize_event_with_timeout, aclrtSynchronizeEventWithTimeout)
+
 static PyObject *rt_memcpy(PyObject *self, PyObject *args)
 {
 	unsigned long long dst, dst_max, src, count;
@@ -517,6 +535,10 @@ static PyMethodDef rt_methods[] = {
 	M("destroy_stream", rt_destroy_stream, METH_VARARGS, "ret = acl.rt.destroy_stream(stream)"),
 	M("synchronize_stream", rt_synchronize_stream, METH_VARARGS,
 	  "ret = acl.rt.synchronize_stream(stream)"),
+	M("synchronize_stream_with_timeout", rt_synchronize_stream_with_timeout,
+	  METH_VARARGS, "ret = acl.rt.synchronize_stream_with_timeout(stream, timeout)"),
+	M("synchronize_event_with_timeout", rt_synchronize_event_with_timeout,
+	  METH_VARARGS, "ret = acl.rt.synchronize_event_with_timeout(event, timeout)"),
 	M("stream_query", rt_stream_query, METH_VARARGS,
 	  "status, ret = acl.rt.stream_query(stream)"),
 	M("create_event", rt_create_event, METH_NOARGS, "event, ret = acl.rt.create_event()"),

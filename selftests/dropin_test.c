@@ -214,6 +214,15 @@ static int stuck_release(struct stuck *s, char v)
 	return ioctl(s->uffd, UFFDIO_COPY, &c);
 }
 
+/* Set up @s, or skip the test where the kernel has no userfaultfd. */
+#define STUCK_SETUP(s)                                                  \
+	do {                                                            \
+		int stuck_ret = stuck_setup(&(s));                      \
+		if (stuck_ret == 1)                                     \
+			SKIP(return, "no userfaultfd in this kernel"); \
+		ASSERT_EQ(0, stuck_ret);                                \
+	} while (0)
+
 static void stuck_fini(struct stuck *s)
 {
 	munmap(s->page, 4096);
@@ -224,14 +233,10 @@ TEST_F(dropin, stream_query)
 {
 	aclrtStreamStatus st = ACL_STREAM_STATUS_RESERVED;
 	struct stuck s;
-	int ret;
 	aclrtStream stream;
 	char *dev;
 
-	ret = stuck_setup(&s);
-	if (ret == 1)
-		SKIP(return, "no userfaultfd in this kernel");
-	ASSERT_EQ(0, ret);
+	STUCK_SETUP(s);
 	ASSERT_OK(aclrtMalloc((void **)&dev, PAGE_2M, ACL_MEM_MALLOC_HUGE_FIRST));
 	ASSERT_OK(aclrtCreateStream(&stream));
 	ASSERT_OK(aclrtStreamQuery(stream, &st));
@@ -253,6 +258,66 @@ TEST_F(dropin, stream_query)
 }
 
 /*
+ * The waits with a timeout: 507046 / 507047 while a copy cannot progress,
+ * in about the time asked; the work goes on and its result is reported by
+ * the next synchronize; bad timeouts and failure modes.
+ */
+TEST_F(dropin, synchronize_with_timeout)
+{
+	aclrtStream stream;
+	aclrtEvent event;
+	struct timespec t0, t1;
+	struct stuck s;
+	double waited;
+	char *dev;
+
+	STUCK_SETUP(s);
+	ASSERT_OK(aclrtMalloc((void **)&dev, PAGE_2M, ACL_MEM_MALLOC_HUGE_FIRST));
+	ASSERT_OK(aclrtCreateStream(&stream));
+	ASSERT_OK(aclrtCreateEvent(&event));
+	/* Idle: at once, whatever the timeout. */
+	EXPECT_OK(aclrtSynchronizeStreamWithTimeout(stream, 0));
+	EXPECT_OK(aclrtSynchronizeEventWithTimeout(event, 0));	/* never recorded */
+	EXPECT_OK(aclrtSynchronizeStreamWithTimeout(NULL, 10));	/* default, unused */
+	ASSERT_OK(aclrtMemcpyAsync(dev, 4096, s.page, 4096, ACL_MEMCPY_HOST_TO_DEVICE, stream));
+	ASSERT_OK(aclrtRecordEvent(event, stream));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_STREAM_SYNC_TIMEOUT, "did not end within timeout=0 ms",
+		       aclrtSynchronizeStreamWithTimeout(stream, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_STREAM_SYNC_TIMEOUT, "timeout=200 ms",
+		       aclrtSynchronizeStreamWithTimeout(stream, 200));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	EXPECT_LE(0.19, waited);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_EVENT_SYNC_TIMEOUT, "did not complete within timeout=50 ms",
+		       aclrtSynchronizeEventWithTimeout(event, 50));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "timeout=-2",
+		       aclrtSynchronizeStreamWithTimeout(stream, -2));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "timeout=-5",
+		       aclrtSynchronizeEventWithTimeout(event, -5));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "event is NULL",
+		       aclrtSynchronizeEventWithTimeout(NULL, 5));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "not created by aclrtCreateStream",
+		       aclrtSynchronizeStreamWithTimeout((aclrtStream)dev, 5));
+	/* The copy was not touched by the timeouts: it lands when its page does. */
+	ASSERT_EQ(0, stuck_release(&s, 0x5a));
+	EXPECT_OK(aclrtSynchronizeStreamWithTimeout(stream, 60000));
+	EXPECT_OK(aclrtSynchronizeEventWithTimeout(event, -1));
+	EXPECT_EQ(0x5a, dev[100]);
+
+	/* Failure modes: the engine always stops at a stream's first failure. */
+	EXPECT_OK(aclrtSetStreamFailureMode(stream, ACL_STOP_ON_FAILURE));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "always stops a stream",
+		       aclrtSetStreamFailureMode(stream, ACL_CONTINUE_ON_FAILURE));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "mode=7",
+		       aclrtSetStreamFailureMode(stream, 7));
+	EXPECT_OK(aclrtDestroyEvent(event));
+	EXPECT_OK(aclrtDestroyStream(stream));
+	EXPECT_OK(aclrtFree(dev));
+	stuck_fini(&s);
+}
+
+/*
  * aclrtDestroyStreamForce does not wait for a copy that cannot progress:
  * the copies queued after it never run, and an event recorded behind them
  * still completes.
@@ -262,15 +327,11 @@ TEST_F(dropin, destroy_stream_force)
 	aclrtEventRecordedStatus est = ACL_EVENT_RECORDED_STATUS_NOT_READY;
 	struct timespec t0, t1;
 	aclrtStream stream;
-	int ret;
 	aclrtEvent event;
 	struct stuck s;
 	char *dev;
 
-	ret = stuck_setup(&s);
-	if (ret == 1)
-		SKIP(return, "no userfaultfd in this kernel");
-	ASSERT_EQ(0, ret);
+	STUCK_SETUP(s);
 	ASSERT_OK(aclrtMalloc((void **)&dev, PAGE_2M, ACL_MEM_MALLOC_HUGE_FIRST));
 	ASSERT_OK(aclrtMemset(dev, PAGE_2M, 0x11, PAGE_2M));
 	ASSERT_OK(aclrtCreateStream(&stream));

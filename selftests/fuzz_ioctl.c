@@ -435,6 +435,10 @@ static void one_op(void)
 			break;
 		case 1:
 			u.es.event = any_event();
+			if (pick(2)) {
+				u.es.flags = ACL_VMM_EVENT_SYNC_TIMEOUT;
+				u.es.timeout_ms = pick(3);
+			}
 			u.es.size = any_size(sizeof(u.es));
 			req = ACL_VMM_EVENT_SYNC;
 			break;
@@ -447,7 +451,11 @@ static void one_op(void)
 	case 28:
 		if (pick(2)) {
 			u.ss.stream = any_stream();
-			u.ss.flags = pick(2) ? 0 : ACL_VMM_STREAM_SYNC_QUERY;
+			u.ss.flags = pick(3) ? 0 : ACL_VMM_STREAM_SYNC_QUERY;
+			if (!u.ss.flags && pick(2)) {
+				u.ss.flags = ACL_VMM_STREAM_SYNC_TIMEOUT;
+				u.ss.timeout_ms = pick(3);
+			}
 			u.ss.size = any_size(sizeof(u.ss));
 			req = ACL_VMM_STREAM_SYNC;
 		} else {

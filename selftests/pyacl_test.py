@@ -127,10 +127,14 @@ def streams_and_events():
     ok(acl.rt.memcpy_async(ptr, 2 * MIB, acl.util.bytes_to_ptr(src), 2 * MIB,
                            ACL_MEMCPY_HOST_TO_DEVICE, stream), "memcpy_async")
     ok(acl.rt.record_event(end, stream), "record_event")
-    ok(acl.rt.synchronize_stream(stream), "synchronize_stream")
+    ok(acl.rt.synchronize_stream_with_timeout(stream, 60000),
+       "synchronize_stream_with_timeout")
+    check(acl.rt.synchronize_stream_with_timeout(stream, -2) == 100000,
+          "timeout -2 refused with 100000")
     status, ret = acl.rt.stream_query(stream)
     check(ret == 0 and status == ACL_STREAM_STATUS_COMPLETE, "stream idle")
     ok(acl.rt.synchronize_event(end), "synchronize_event")
+    ok(acl.rt.synchronize_event_with_timeout(end, 0), "synchronize_event_with_timeout")
     ms, ret = acl.rt.event_elapsed_time(start, end)
     ok(ret, "event_elapsed_time")
     check(ms >= 0.0, "elapsed %f ms" % ms)

@@ -109,7 +109,8 @@ TEST_F(uapi, struct_sizes)
 	EXPECT_EQ(ACL_VMM_CAP_CORE | ACL_VMM_CAP_SHARE | ACL_VMM_CAP_DMABUF |
 		  ACL_VMM_CAP_STREAMS | ACL_VMM_CAP_SHARE_HARDENED |
 		  ACL_VMM_CAP_DEVICE_MMU | ACL_VMM_CAP_HANDLE_REFS |
-		  ACL_VMM_CAP_STREAM_CONTROL | ACL_VMM_CAP_SHARE_CLOSE, info.caps);
+		  ACL_VMM_CAP_STREAM_CONTROL | ACL_VMM_CAP_SHARE_CLOSE |
+		  ACL_VMM_CAP_SYNC_TIMEOUT, info.caps);
 	/* A caller of the size before the version and caps gets no more. */
 	memset(&info, 0xff, sizeof(info));
 	info.size = offsetof(struct acl_vmm_info, abi_version);
@@ -608,9 +609,12 @@ TEST_F(uapi, stream_abi)
 	sy.fault.cmd = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
 	sy.fault.cmd = 0;
-	sy.__reserved = 1;
+	sy.timeout_ms = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
-	sy.__reserved = 0;
+	sy.flags = ACL_VMM_STREAM_SYNC_QUERY | ACL_VMM_STREAM_SYNC_TIMEOUT;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
+	sy.flags = 0;
+	sy.timeout_ms = 0;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_STREAM_SYNC, &sy));
 	EXPECT_EQ(0, sy.fault.error);
 	EXPECT_EQ(0x7f, buf[7]);
@@ -660,9 +664,14 @@ TEST_F(uapi, stream_abi)
 	er.event = ec.event;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_RECORD, &er));
 	es.event = ec.event;
-	es.__reserved = 1;
+	es.timeout_ms = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &es));
-	es.__reserved = 0;
+	es.flags = 2;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &es));
+	es.flags = ACL_VMM_EVENT_SYNC_TIMEOUT;
+	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &es));
+	es.flags = 0;
+	es.timeout_ms = 0;
 	EXPECT_EQ(0, xioctl(self->fd, ACL_VMM_EVENT_SYNC, &es));
 	eq.status = 1;
 	EXPECT_EQ(-EINVAL, xioctl(self->fd, ACL_VMM_EVENT_QUERY, &eq));

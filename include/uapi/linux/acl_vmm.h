@@ -158,6 +158,8 @@ struct acl_vmm_info {
 #define ACL_VMM_CAP_STREAM_CONTROL _BITULL(7)
 /* ACL_VMM_SET_PIDS_CLOSE: the exporter withdraws a share. */
 #define ACL_VMM_CAP_SHARE_CLOSE _BITULL(8)
+/* ACL_VMM_STREAM_SYNC_TIMEOUT and ACL_VMM_EVENT_SYNC_TIMEOUT: bounded waits. */
+#define ACL_VMM_CAP_SYNC_TIMEOUT _BITULL(9)
 
 #define ACL_VMM_GET_INFO _IO(ACL_VMM_TYPE, ACL_VMM_CMD_GET_INFO)
 
@@ -696,13 +698,16 @@ struct acl_vmm_fault {
 
 /* ACL_VMM_STREAM_SYNC: do not wait, tell whether the stream is idle. */
 #define ACL_VMM_STREAM_SYNC_QUERY _BITUL(0)
+/* ACL_VMM_STREAM_SYNC: wait @timeout_ms milliseconds at most. */
+#define ACL_VMM_STREAM_SYNC_TIMEOUT _BITUL(1)
 
 /**
  * struct acl_vmm_stream_sync - ioctl(ACL_VMM_STREAM_SYNC)
  * @size: sizeof(struct acl_vmm_stream_sync)
- * @flags: 0 or ACL_VMM_STREAM_SYNC_QUERY
+ * @flags: 0, ACL_VMM_STREAM_SYNC_QUERY or ACL_VMM_STREAM_SYNC_TIMEOUT
  * @stream: the stream
- * @__reserved: must be 0
+ * @timeout_ms: with ACL_VMM_STREAM_SYNC_TIMEOUT, the longest wait in
+ *              milliseconds (0: do not wait); must be 0 otherwise
  * @fault: out: the first failure of the stream's work since the last
  *         synchronize, if any
  *
@@ -712,13 +717,16 @@ struct acl_vmm_fault {
  * the signal handler allows it, -EINTR otherwise). -ENOENT for an unknown
  * stream. With ACL_VMM_STREAM_SYNC_QUERY the call does not wait: -EBUSY
  * when work queued before it has not ended, 0 otherwise; the failure is
- * neither reported nor cleared.
+ * neither reported nor cleared. With ACL_VMM_STREAM_SYNC_TIMEOUT the wait
+ * ends after @timeout_ms: -ETIMEDOUT when the work has not ended by then
+ * (the failure is neither reported nor cleared); a signal ends it with
+ * -EINTR (a timed wait is not restarted: the caller knows what is left).
  */
 struct acl_vmm_stream_sync {
 	__u32 size;
 	__u32 flags;
 	__u32 stream;
-	__u32 __reserved;
+	__u32 timeout_ms;
 	struct acl_vmm_fault fault;
 };
 
@@ -868,22 +876,27 @@ struct acl_vmm_event_wait {
 
 #define ACL_VMM_EVENT_WAIT _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_WAIT)
 
+/* ACL_VMM_EVENT_SYNC: wait @timeout_ms milliseconds at most. */
+#define ACL_VMM_EVENT_SYNC_TIMEOUT _BITUL(0)
+
 /**
  * struct acl_vmm_event_sync - ioctl(ACL_VMM_EVENT_SYNC)
  * @size: sizeof(struct acl_vmm_event_sync)
- * @flags: must be 0
+ * @flags: 0 or ACL_VMM_EVENT_SYNC_TIMEOUT
  * @event: the event
- * @__reserved: must be 0
+ * @timeout_ms: with ACL_VMM_EVENT_SYNC_TIMEOUT, the longest wait in
+ *              milliseconds (0: do not wait); must be 0 otherwise
  *
  * Waits, interruptibly (-ERESTARTSYS), until the event's latest record
  * completes; at once when it was never recorded. -ENOENT for an unknown
- * event.
+ * event. With ACL_VMM_EVENT_SYNC_TIMEOUT: -ETIMEDOUT when the record has
+ * not completed after @timeout_ms, -EINTR when a signal came first.
  */
 struct acl_vmm_event_sync {
 	__u32 size;
 	__u32 flags;
 	__u32 event;
-	__u32 __reserved;
+	__u32 timeout_ms;
 };
 
 #define ACL_VMM_EVENT_SYNC _IO(ACL_VMM_TYPE, ACL_VMM_CMD_EVENT_SYNC)
