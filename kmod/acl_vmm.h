@@ -186,6 +186,8 @@ extern const struct acl_vmm_backend_ops acl_vmm_sysmem_ops;
  * @used: bytes of @capacity allocated, by every process
  * @held: bytes of @used that were freed but are still referenced outside
  *        the module (pinned pages): they return at their last reference
+ * @alloc_failures: allocations of its memory that failed (out of capacity
+ *                  or of pages), for the operators' metrics
  */
 struct acl_vmm_device {
 	struct miscdevice misc;
@@ -196,6 +198,7 @@ struct acl_vmm_device {
 	spinlock_t lock; /* protects @used and @held */
 	u64 used;
 	u64 held;
+	atomic64_t alloc_failures;
 };
 
 /**
@@ -494,9 +497,12 @@ struct acl_vmm_dmmu {
  * @worker_lock: serializes the creation of @worker
  * @worker: the thread that runs the context's streams, created with the
  *          first stream; set once, under @worker_lock
+ * @engine_ns: per device, the nanoseconds its copy engine spent on the
+ *             context's work (fdinfo's drm-engine-copyN)
  * @node: in acl_vmm.ctx_list
  * @tgid: the opener's process id, for display
- * @id: a number unique among the contexts, for display
+ * @id: a number unique among the contexts, for display (fdinfo's
+ *      drm-client-id)
  * @comm: the opener's command name, for display
  * @debugfs: its debugfs directory
  * @mapping: the file's own address space (file->f_mapping): it holds the
@@ -521,6 +527,7 @@ struct acl_vmm_ctx {
 	u64 peers[ACL_VMM_MAX_DEVICES];
 	struct mutex worker_lock; /* serializes the creation of the worker */
 	struct acl_vmm_worker *worker;
+	atomic64_t engine_ns[ACL_VMM_MAX_DEVICES];
 	struct list_head node;
 	pid_t tgid;
 	u32 id;
@@ -763,6 +770,7 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd);
 
 /* debugfs.c */
 extern const struct attribute_group *acl_vmm_device_groups[];
+void acl_vmm_show_fdinfo(struct seq_file *m, struct file *filp);
 void acl_vmm_debugfs_init(struct acl_vmm *vmm);
 void acl_vmm_debugfs_fini(struct acl_vmm *vmm);
 void acl_vmm_ctx_register(struct acl_vmm_ctx *ctx);

@@ -4,7 +4,11 @@
  *
  * sysfs, under each device's misc device (/sys/class/misc/acl_vmmN/):
  * capacity, used, free and held (freed, but its pages still referenced
- * elsewhere: part of used), in bytes.
+ * elsewhere: part of used), in bytes; alloc_failures, the allocations of
+ * its memory that failed since the module was loaded.
+ *
+ * fdinfo (/proc/PID/fdinfo/FD of an open /dev/acl_vmm): the DRM usage
+ * statistics keys, readable by the process's owner (acl_vmm_show_fdinfo()).
  *
  * debugfs (/sys/kernel/debug/acl_vmm/): "contexts" lists every open
  * context, one line of key=value pairs each (process, counts, bytes held
@@ -18,6 +22,7 @@
 #include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/sched.h>
 
 #include "acl_vmm.h"
@@ -65,11 +70,20 @@ static ssize_t free_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(free);
 
+static ssize_t alloc_failures_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  (s64)atomic64_read(&acl_vmm_dev_of(dev)->alloc_failures));
+}
+static DEVICE_ATTR_RO(alloc_failures);
+
 static struct attribute *acl_vmm_device_attrs[] = {
 	&dev_attr_capacity.attr,
 	&dev_attr_used.attr,
 	&dev_attr_free.attr,
 	&dev_attr_held.attr,
+	&dev_attr_alloc_failures.attr,
 	NULL,
 };
 
@@ -83,37 +97,105 @@ const struct attribute_group *acl_vmm_device_groups[] = {
 	NULL,
 };
 
-/* One line of "contexts" for @ctx. Called with its lock held. */
-static void acl_vmm_ctx_summary(struct seq_file *m, struct acl_vmm_ctx *ctx)
-{
-	u64 bytes[ACL_VMM_MAX_DEVICES + 1] = { 0 };
-	unsigned long nr_res = 0, nr_map = 0, nr_handles = 0, id;
-	struct acl_vmm_va_node *node;
-	struct acl_vmm_handle *handle;
-	struct acl_vmm_object *obj;
-	u32 dev, i;
+/* What a context holds: counts, and its handles' bytes per device and host. */
+struct acl_vmm_ctx_stats {
+	unsigned long reservations;
+	unsigned long mappings;
+	unsigned long handles;
+	u64 bytes[ACL_VMM_MAX_DEVICES + 1];	/* [ACL_VMM_MAX_DEVICES]: host */
+};
 
-	lockdep_assert_held(&ctx->lock);
+static void acl_vmm_ctx_stats(struct acl_vmm_ctx *ctx, struct acl_vmm_ctx_stats *st)
+{
+	struct acl_vmm_handle *handle;
+	struct acl_vmm_va_node *node;
+	struct acl_vmm_object *obj;
+	unsigned long id;
+	u32 dev;
+
+	memset(st, 0, sizeof(*st));
+	mutex_lock(&ctx->lock);
 	for (node = acl_vmm_va_first(&ctx->vs.reservations, 0, ULONG_MAX); node;
 	     node = acl_vmm_va_next(node, 0, ULONG_MAX))
-		nr_res++;
+		st->reservations++;
 	for (node = acl_vmm_va_first(&ctx->vs.mappings, 0, ULONG_MAX); node;
 	     node = acl_vmm_va_next(node, 0, ULONG_MAX))
-		nr_map++;
+		st->mappings++;
 	for (id = 0; (obj = acl_vmm_object_next(ctx, &id, ACL_VMM_OBJ_HANDLE));
 	     id++) {
 		handle = container_of(obj, struct acl_vmm_handle, obj);
-		nr_handles++;
+		st->handles++;
 		dev = acl_vmm_mem_device_index(handle->mem);
-		bytes[dev == ACL_VMM_DEVICE_HOST ? ACL_VMM_MAX_DEVICES : dev] +=
+		st->bytes[dev == ACL_VMM_DEVICE_HOST ? ACL_VMM_MAX_DEVICES : dev] +=
 			handle->mem->size;
 	}
+	mutex_unlock(&ctx->lock);
+}
+
+/* One line of "contexts" for @ctx. */
+static void acl_vmm_ctx_summary(struct seq_file *m, struct acl_vmm_ctx *ctx)
+{
+	struct acl_vmm_ctx_stats *st = kmalloc(sizeof(*st), GFP_KERNEL);
+	u32 i;
+
+	if (!st)
+		return;
+	acl_vmm_ctx_stats(ctx, st);
 	seq_printf(m, "tgid=%d id=%u comm=%s reservations=%lu mappings=%lu handles=%lu host=%llu",
-		   ctx->tgid, ctx->id, ctx->comm, nr_res, nr_map, nr_handles,
-		   bytes[ACL_VMM_MAX_DEVICES]);
+		   ctx->tgid, ctx->id, ctx->comm, st->reservations, st->mappings,
+		   st->handles, st->bytes[ACL_VMM_MAX_DEVICES]);
 	for (i = 0; i < ctx->vmm->num_devices; i++)
-		seq_printf(m, " dev%u=%llu", i, bytes[i]);
+		seq_printf(m, " dev%u=%llu", i, st->bytes[i]);
 	seq_putc(m, '\n');
+	kfree(st);
+}
+
+/**
+ * acl_vmm_show_fdinfo() - /proc/PID/fdinfo/FD of an open /dev/acl_vmm
+ * @m: the fdinfo file
+ * @filp: the open context
+ *
+ * The keys of the kernel's DRM usage statistics
+ * (Documentation/gpu/drm-usage-stats.rst), which their owner may read
+ * without privilege: the driver, the client (the context), the memory it
+ * holds per region ("dev0", "dev1", ..., "host"; all of it resident:
+ * physical memory here is allocated whole and never paged out) and the
+ * busy time of each device's copy engine on its work. The node is not a
+ * DRM device (major 226), so tools that read DRM devices only do not take
+ * it for one. Then the driver's own keys (acl_vmm-*): the context's
+ * reservations, mappings and handles. acl-vmm-smi reads these.
+ */
+void acl_vmm_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct acl_vmm_ctx *ctx = filp->private_data;
+	u32 i, n = ctx->vmm->num_devices;
+	struct acl_vmm_ctx_stats *st;
+	char region[16];
+	u64 b;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return;
+	acl_vmm_ctx_stats(ctx, st);
+	seq_printf(m, "drm-driver:\t%s\n", KBUILD_MODNAME);
+	seq_printf(m, "drm-client-id:\t%u\n", ctx->id);
+	for (i = 0; i <= n; i++) {
+		b = st->bytes[i == n ? ACL_VMM_MAX_DEVICES : i] >> 10;
+		if (i == n)
+			strscpy(region, "host", sizeof(region));
+		else
+			snprintf(region, sizeof(region), "dev%u", i);
+		seq_printf(m, "drm-total-%s:\t%llu KiB\n", region, b);
+		seq_printf(m, "drm-resident-%s:\t%llu KiB\n", region, b);
+	}
+	for (i = 0; i < n; i++)
+		seq_printf(m, "drm-engine-copy%u:\t%llu ns\n", i,
+			   (u64)atomic64_read(&ctx->engine_ns[i]));
+	/* The driver's own keys, as acl-vmm-smi shows them. */
+	seq_printf(m, "acl_vmm-reservations:\t%lu\n", st->reservations);
+	seq_printf(m, "acl_vmm-mappings:\t%lu\n", st->mappings);
+	seq_printf(m, "acl_vmm-handles:\t%lu\n", st->handles);
+	kfree(st);
 }
 
 static int acl_vmm_contexts_show(struct seq_file *m, void *unused)
@@ -123,9 +205,7 @@ static int acl_vmm_contexts_show(struct seq_file *m, void *unused)
 
 	mutex_lock(&vmm->ctx_list_lock);
 	list_for_each_entry(ctx, &vmm->ctx_list, node) {
-		mutex_lock(&ctx->lock);
 		acl_vmm_ctx_summary(m, ctx);
-		mutex_unlock(&ctx->lock);
 	}
 	mutex_unlock(&vmm->ctx_list_lock);
 	return 0;

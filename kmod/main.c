@@ -343,6 +343,7 @@ static const struct file_operations acl_vmm_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = acl_vmm_mmap,
 	.llseek = noop_llseek,
+	.show_fdinfo = acl_vmm_show_fdinfo,
 };
 
 static u64 acl_vmm_default_device_bytes(u32 count)

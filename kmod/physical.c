@@ -470,6 +470,8 @@ int acl_vmm_ioctl_alloc(struct acl_vmm_ucmd *ucmd)
 	else
 		mem = acl_vmm_mem_create(ctx->vmm, dev, nid, cmd->length, shift);
 	if (IS_ERR(mem)) {
+		if (dev)
+			atomic64_inc(&dev->alloc_failures);
 		trace_acl_vmm_alloc_fail(0, dev ? dev->index : ACL_VMM_DEVICE_HOST,
 					 cmd->length, PTR_ERR(mem));
 		return PTR_ERR(mem);

@@ -221,7 +221,12 @@ static int acl_vmm_work_engine(struct acl_vmm_stream *stream,
 		work->fence = fence;
 	}
 	if (ops->run && !dma_fence_is_signaled(work->fence)) {
+		u64 start = ktime_get_ns();
+
 		ret = ops->run(stream, work);
+		/* The device's copy engine was busy for this context. */
+		atomic64_add(ktime_get_ns() - start,
+			     &stream->ctx->engine_ns[stream->device]);
 		if (ret)
 			return ret;
 	}

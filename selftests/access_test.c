@@ -274,7 +274,8 @@ TEST_F(access, bad_input)
 
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "canAccessPeer is NULL",
 		       aclrtDeviceCanAccessPeer(NULL, 0, 1));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID, aclrtDeviceCanAccessPeer(&can, 0, 2));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "peerDeviceId=2 is not a device",
+		       aclrtDeviceCanAccessPeer(&can, 0, 2));
 	EXPECT_OK(aclrtDeviceCanAccessPeer(&can, 0, 1));
 	EXPECT_EQ(1, can);
 	EXPECT_OK(aclrtDeviceCanAccessPeer(&can, 1, 1));
@@ -285,7 +286,8 @@ TEST_F(access, bad_input)
 		       aclrtDeviceEnablePeerAccess(0, 0));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "peerDeviceId=7",
 		       aclrtDeviceEnablePeerAccess(7, 0));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID, aclrtDeviceDisablePeerAccess(-1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "peerDeviceId=-1 is not a device",
+		       aclrtDeviceDisablePeerAccess(-1));
 
 	EXPECT_OK(aclrtUnmapMem(va));
 	EXPECT_OK(aclrtFreePhysical(h));

@@ -64,6 +64,8 @@ static inline const char *acl_msg(void)
 /* Fails with @code and a message naming @what. */
 #define EXPECT_ACL_MSG(code, what, expr) \
 	do { EXPECT_ACL(code, expr); EXPECT_MSG(what); } while (0)
+#define ASSERT_ACL_MSG(code, what, expr) \
+	do { ASSERT_ACL(code, expr); EXPECT_MSG(what); } while (0)
 
 static inline aclrtPhysicalMemProp device_prop(uint32_t device, aclrtMemAttr attr)
 {

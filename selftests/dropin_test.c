@@ -61,14 +61,17 @@ TEST_F(dropin, malloc_host)
 	EXPECT_EQ(PAGE_2M, a.pageSize);
 	ASSERT_OK(aclrtPointerGetAttributes(plain, &a));
 	EXPECT_EQ(ACL_MEM_LOCATION_TYPE_UNREGISTERED, a.location.type);
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtPointerGetAttributes(NULL, &a));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "aclrtPointerGetAttributes: ptr is NULL",
+		       aclrtPointerGetAttributes(NULL, &a));
 
 	/* Each kind of memory has its own free. */
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "aclrtFreeHost", aclrtFree(host));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "not returned by aclrtMallocHost",
 		       aclrtFreeHost(dev));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtFreeHost(plain));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMallocHost(NULL, size));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "was not returned by aclrtMallocHost",
+		       aclrtFreeHost(plain));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "aclrtMallocHost: hostPtr is NULL",
+		       aclrtMallocHost(NULL, size));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "size is 0", aclrtMallocHost((void **)&plain, 0));
 	EXPECT_OK(aclrtFreeHost(host));
 	EXPECT_OK(aclrtFree(dev));
@@ -130,7 +133,8 @@ TEST_F(dropin, retain)
 		       aclrtMemRetainAllocationHandle(va + 4096, &r2));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "not the start of a mapping",
 		       aclrtMemRetainAllocationHandle(va + PAGE_2M, &r2));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMemRetainAllocationHandle(va, NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "aclrtMemRetainAllocationHandle: handle is NULL",
+		       aclrtMemRetainAllocationHandle(va, NULL));
 
 	/* Two references: after one free the handle maps again. */
 	ASSERT_OK(aclrtFreePhysical(h));
@@ -139,7 +143,7 @@ TEST_F(dropin, retain)
 	va[PAGE_2M] = 1;
 	/* The last reference freed while mapped: it goes at the unmap. */
 	ASSERT_OK(aclrtFreePhysical(r));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtFreePhysical(r));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "already freed", aclrtFreePhysical(r));
 	/* A retain of a freed, still mapped handle makes it live again. */
 	ASSERT_OK(aclrtMemRetainAllocationHandle(va + PAGE_2M, &r2));
 	EXPECT_EQ(r, r2);
@@ -148,7 +152,8 @@ TEST_F(dropin, retain)
 	EXPECT_EQ(1, va[0]);
 	ASSERT_OK(aclrtUnmapMem(va));
 	ASSERT_OK(aclrtFreePhysical(r2));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtFreePhysical(r2));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "not a live physical memory handle",
+		       aclrtFreePhysical(r2));
 	EXPECT_OK(aclrtReleaseMemAddress(va));
 }
 
@@ -174,9 +179,9 @@ TEST_F(dropin, allocation_properties)
 	EXPECT_EQ(ACL_MEM_LOCATION_TYPE_HOST, got.location.type);
 	EXPECT_OK(aclrtFreePhysical(h));
 	EXPECT_OK(aclrtFreePhysical(hh));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "is not a live handle of this process",
 		   aclrtMemGetAllocationPropertiesFromHandle(h, &got));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "prop is NULL",
 		   aclrtMemGetAllocationPropertiesFromHandle(h, NULL));
 }
 
@@ -251,7 +256,8 @@ TEST_F(dropin, stream_query)
 	ASSERT_OK(aclrtStreamQuery(stream, &st));
 	EXPECT_EQ(ACL_STREAM_STATUS_COMPLETE, st);
 	EXPECT_EQ(0x3c, dev[4095]);
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtStreamQuery(stream, NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "aclrtStreamQuery: status is NULL",
+		       aclrtStreamQuery(stream, NULL));
 	EXPECT_OK(aclrtDestroyStream(stream));
 	EXPECT_OK(aclrtFree(dev));
 	stuck_fini(&s);
@@ -350,7 +356,8 @@ TEST_F(dropin, destroy_stream_force)
 	EXPECT_EQ(ACL_EVENT_RECORDED_STATUS_COMPLETE, est);
 	for (int i = 0; i < 4; i++)
 		EXPECT_EQ(0x11, dev[i * 4096 + 5]);
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtDestroyStreamForce(NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "aclrtDestroyStreamForce: stream is NULL",
+		       aclrtDestroyStreamForce(NULL));
 	EXPECT_OK(aclrtDestroyEvent(event));
 	EXPECT_OK(aclrtFree(dev));
 	stuck_fini(&s);
@@ -382,7 +389,8 @@ TEST_F(dropin, exception_callback)
 	/* ACL_MEMCPY_DEFAULT: no check at submission, the device faults. */
 	ASSERT_OK(aclrtMemcpyAsync(host, sizeof(host), va, sizeof(host),
 				   ACL_MEMCPY_DEFAULT, stream));
-	EXPECT_ACL(ACL_ERROR_RT_DEVICE_MEM_ERROR, aclrtSynchronizeStream(stream));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DEVICE_MEM_ERROR, "could not reach",
+		       aclrtSynchronizeStream(stream));
 	EXPECT_EQ(1, atomic_load(&exceptions));
 	EXPECT_EQ(1, exc_device);
 	EXPECT_NE(0, exc_stream);
@@ -393,7 +401,8 @@ TEST_F(dropin, exception_callback)
 	/* ACL_MEMCPY_DEFAULT: no check at submission, the device faults. */
 	ASSERT_OK(aclrtMemcpyAsync(host, sizeof(host), va, sizeof(host),
 				   ACL_MEMCPY_DEFAULT, stream));
-	EXPECT_ACL(ACL_ERROR_RT_DEVICE_MEM_ERROR, aclrtSynchronizeStream(stream));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DEVICE_MEM_ERROR, "could not reach",
+		       aclrtSynchronizeStream(stream));
 	EXPECT_EQ(1, atomic_load(&exceptions));
 	EXPECT_OK(aclrtDestroyStream(stream));
 	EXPECT_OK(aclrtReleaseMemAddress(va));
@@ -415,7 +424,8 @@ TEST_F(dropin, event_with_flag)
 		       aclrtCreateEventWithFlag(&a, ACL_EVENT_EXTERNAL));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "unknown bits",
 		       aclrtCreateEventWithFlag(&a, 0x4));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtCreateEventWithFlag(NULL, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "aclrtCreateEventWithFlag: event is NULL",
+		       aclrtCreateEventWithFlag(NULL, 0));
 	EXPECT_OK(aclrtDestroyEvent(a));
 	EXPECT_OK(aclrtDestroyEvent(b));
 }
@@ -434,7 +444,8 @@ TEST_F(dropin, reset_device_force)
 	/* The device's default context is gone: it is no longer current. */
 	EXPECT_NE(ACL_SUCCESS, aclrtSetCurrentContext(ctx));
 	ASSERT_OK(aclrtSetDevice(0));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID, aclrtResetDeviceForce(7));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "deviceId=7 is not a device",
+		       aclrtResetDeviceForce(7));
 }
 
 /* The V2 sharing calls: DEFAULT as V1, FABRIC refused with a message. */
@@ -477,10 +488,10 @@ TEST_F(dropin, share_v2)
 	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "FABRIC",
 		       aclrtMemExportToShareableHandleV2(h, 0, ACL_MEM_SHARE_HANDLE_TYPE_FABRIC,
 							 &fabric));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "shareType=7 is not an aclrtMemSharedHandleType",
 		   aclrtMemExportToShareableHandleV2(h, 0, (aclrtMemSharedHandleType)7,
 						     &v2_share));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "shareableHandle is NULL",
 		   aclrtMemExportToShareableHandleV2(h, 0, ACL_MEM_SHARE_HANDLE_TYPE_DEFAULT,
 						     NULL));
 	/* The V2 calls' messages name them. */
@@ -495,7 +506,7 @@ TEST_F(dropin, share_v2)
 	ASSERT_OK(aclrtDeviceGetBareTgid(&pid));
 	EXPECT_OK(aclrtMemSetPidToShareableHandleV2(&v2_share, ACL_MEM_SHARE_HANDLE_TYPE_DEFAULT,
 						    &pid, 1));
-	EXPECT_ACL(ACL_ERROR_RT_FEATURE_NOT_SUPPORT,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "fabric memory",
 		   aclrtMemSetPidToShareableHandleV2(&fabric, ACL_MEM_SHARE_HANDLE_TYPE_FABRIC,
 						     &pid, 1));
 	EXPECT_EQ(0, run_child(v2_import_child));

@@ -61,7 +61,7 @@ TEST_F(map, misaligned_va)
 {
 	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "multiples",
 		       aclrtMapMem(self->va + MIB, 2 * PAGE_2M, 0, self->h, 0));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "virPtr and size must be multiples of the",
 		   aclrtMapMem(self->va + 4096, PAGE_2M, 0, self->h, 0));
 }
 
@@ -93,12 +93,12 @@ TEST_F(map, outside_reservation)
 	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "reservation",
 		       aclrtMapMem((void *)(WINDOW_START - GIB), 2 * PAGE_2M, 0, self->h, 0));
 	/* Crossing the reservation's end. */
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "[virPtr, virPtr + size) is not inside one",
 		   aclrtMapMem(self->va + 15 * PAGE_2M, 2 * PAGE_2M, 0, self->h, 0));
 	/* Across two reservations, even adjacent ones. */
 	ASSERT_OK(aclrtReserveMemAddress((void **)&other, PAGE_2M, 0, NULL, 0));
 	if (other == self->va + 16 * PAGE_2M)
-		EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "[virPtr, virPtr + size) is not inside one",
 			   aclrtMapMem(self->va + 15 * PAGE_2M, 2 * PAGE_2M, 0, self->h, 0));
 	EXPECT_OK(aclrtReleaseMemAddress(other));
 }
@@ -112,9 +112,9 @@ TEST_F(map, already_mapped)
 	fill_pattern(self->va + 2 * PAGE_2M, 2 * PAGE_2M, 1);
 	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "already mapped",
 		       aclrtMapMem(self->va + 2 * PAGE_2M, 2 * PAGE_2M, 0, h2, 0));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "part of [virPtr, virPtr + size) is already",
 		   aclrtMapMem(self->va + PAGE_2M, 2 * PAGE_2M, 0, h2, 0));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "part of [virPtr, virPtr + size) is already",
 		   aclrtMapMem(self->va + 3 * PAGE_2M, 2 * PAGE_2M, 0, h2, 0));
 	/* Nothing changed. */
 	EXPECT_TRUE(check_pattern(self->va + 2 * PAGE_2M, 2 * PAGE_2M, 1));
@@ -128,7 +128,7 @@ TEST_F(map, unknown_handle)
 {
 	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle",
 		       aclrtMapMem(self->va, PAGE_2M, 0, (aclrtDrvMemHandle)(uintptr_t)777, 0));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "was not returned by aclrtMallocPhysical",
 		   aclrtMapMem(self->va, PAGE_2M, 0, (aclrtDrvMemHandle)self, 0));
 }
 
@@ -143,12 +143,13 @@ TEST_F(map, other_device)
 	ASSERT_OK(aclrtMapMem(self->va, PAGE_2M, 0, self->h, 0));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "device",
 		       aclrtMapMem(self->va + 4 * PAGE_2M, PAGE_2M, 0, h1, 0));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "the reservation already holds memory of another",
 		   aclrtMapMem(self->va + 4 * PAGE_2M, PAGE_2M, 0, hh, 0));
 	EXPECT_OK(aclrtUnmapMem(self->va));
 	/* Empty again: another device may come in. */
 	EXPECT_OK(aclrtMapMem(self->va + 4 * PAGE_2M, PAGE_2M, 0, h1, 0));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtMapMem(self->va, PAGE_2M, 0, self->h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "the reservation already holds memory of another",
+		       aclrtMapMem(self->va, PAGE_2M, 0, self->h, 0));
 	EXPECT_OK(aclrtUnmapMem(self->va + 4 * PAGE_2M));
 	EXPECT_OK(aclrtFreePhysical(h1));
 	EXPECT_OK(aclrtFreePhysical(hh));
@@ -219,12 +220,15 @@ TEST_F(map, unmap_not_start)
 	ASSERT_OK(aclrtMapMem(self->va, 2 * PAGE_2M, 0, self->h, 0));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "start of a mapping",
 		       aclrtUnmapMem(self->va + PAGE_2M));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtUnmapMem(self->va + 1));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtUnmapMem(self->va + 4 * PAGE_2M));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "virPtr is not the start of a mapping",
+		       aclrtUnmapMem(self->va + 1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "virPtr is not the start of a mapping",
+		       aclrtUnmapMem(self->va + 4 * PAGE_2M));
 	/* Still mapped, whole. */
 	self->va[2 * PAGE_2M - 1] = 1;
 	EXPECT_OK(aclrtUnmapMem(self->va));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtUnmapMem(self->va));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "virPtr is not the start of a mapping",
+		       aclrtUnmapMem(self->va));
 }
 
 /* Reserved but unmapped addresses fault; unmapped ones fault at once. */

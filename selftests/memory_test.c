@@ -17,7 +17,7 @@ TEST_F(mem, malloc_errors)
 		       aclrtMalloc(&p, 0, ACL_MEM_MALLOC_HUGE_FIRST));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "policy",
 		       aclrtMalloc(&p, 4096, (aclrtMemMallocPolicy)8));
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "the device has not size bytes left (nothing was",
 		   aclrtMalloc(&p, device_free(0) + PAGE_2M, ACL_MEM_MALLOC_HUGE_FIRST));
 	EXPECT_EQ(NULL, p);
 }
@@ -43,9 +43,11 @@ TEST_F(mem, malloc_free)
 	q[99] = 1;
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "devPtr", aclrtFree(NULL));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "aclrtMalloc", aclrtFree(p + 4096));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtFree(&free0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "was not returned by aclrtMalloc (or is freed",
+		       aclrtFree(&free0));
 	EXPECT_OK(aclrtFree(p));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtFree(p));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "was not returned by aclrtMalloc (or is freed",
+		       aclrtFree(p));
 	EXPECT_OK(aclrtFree(q));
 	EXPECT_EQ(free0, device_free(0));
 }
@@ -59,7 +61,8 @@ TEST_F(mem, free_refuses_vmm_memory)
 	RESERVE(va, PAGE_2M);
 	MALLOC_PHYS(h, PAGE_2M, 0);
 	ASSERT_OK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtFree(va));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "was not returned by aclrtMalloc (or is freed",
+		       aclrtFree(va));
 	EXPECT_OK(aclrtUnmapMem(va));
 	EXPECT_OK(aclrtFreePhysical(h));
 	EXPECT_OK(aclrtReleaseMemAddress(va));
@@ -103,15 +106,16 @@ TEST_F(mem, memcpy_errors)
 		       aclrtMemcpy(d, 32, host, 64, ACL_MEMCPY_HOST_TO_DEVICE));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "kind",
 		       aclrtMemcpy(d, 64, d + 64, 64, ACL_MEMCPY_INNER_DEVICE_TO_DEVICE));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "kind=7 is not supported",
 		   aclrtMemcpy(d, 64, d + 64, 64, ACL_MEMCPY_INTER_DEVICE_TO_DEVICE));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMemcpy(d, 64, host, 64, (aclrtMemcpyKind)8));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "kind=8 is not supported",
+		       aclrtMemcpy(d, 64, host, 64, (aclrtMemcpyKind)8));
 	/* The device side must be mapped device memory, all of it. */
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "dst",
 		       aclrtMemcpy(host, 64, d, 64, ACL_MEMCPY_HOST_TO_DEVICE));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "src",
 		       aclrtMemcpy(host, 64, host + 1, 32, ACL_MEMCPY_DEVICE_TO_HOST));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "part of the range is not mapped device memory",
 		   aclrtMemcpy(d + PAGE_2M - 32, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE));
 	EXPECT_OK(aclrtFree(d));
 }
@@ -130,7 +134,7 @@ TEST_F(mem, memcpy_unmapped_range)
 		       aclrtMemcpy(va + PAGE_2M - 32, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE));
 	EXPECT_OK(aclrtMemcpy(va + PAGE_2M - 64, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE));
 	EXPECT_OK(aclrtUnmapMem(va));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "part of the range is not mapped device memory",
 		   aclrtMemcpy(host, 64, va, 64, ACL_MEMCPY_DEVICE_TO_HOST));
 	EXPECT_OK(aclrtFreePhysical(h));
 	EXPECT_OK(aclrtReleaseMemAddress(va));
@@ -175,7 +179,8 @@ TEST_F(mem, memset)
 	EXPECT_OK(aclrtMemset(d, 0, 0, 0));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "devPtr", aclrtMemset(NULL, 4, 0, 4));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "maxCount", aclrtMemset(d, 4, 0, 8));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMemset(host, 8, 0, 8));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "the range is not device memory of this process",
+		       aclrtMemset(host, 8, 0, 8));
 	EXPECT_OK(aclrtFree(d));
 }
 
@@ -185,7 +190,8 @@ TEST_F(mem, mem_info)
 	aclrtDrvMemHandle h;
 
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "free", aclrtGetMemInfo(ACL_HBM_MEM, NULL, &total));
-	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "total", aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "total",
+		       aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, NULL));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "attr",
 		       aclrtGetMemInfo((aclrtMemAttr)99, &free_mem, &total));
 	ASSERT_OK(aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, &total));
@@ -198,7 +204,8 @@ TEST_F(mem, mem_info)
 	EXPECT_OK(aclrtGetMemInfo(ACL_DDR_MEM, &free_mem, &total));
 	EXPECT_GT(total, 0);
 	EXPECT_OK(aclrtResetDevice(0));
-	EXPECT_ACL(ACL_ERROR_RT_CONTEXT_NULL, aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, &total));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_CONTEXT_NULL, "the thread has no current context",
+		       aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, &total));
 }
 
 TEST_F(mem, address_range)
@@ -216,10 +223,14 @@ TEST_F(mem, address_range)
 	EXPECT_EQ(2 * PAGE_2M, size);
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "not mapped",
 		       aclrtMemGetAddressRange(va, &base, &size));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMemGetAddressRange(&size, &base, &size));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMemGetAddressRange(NULL, &base, &size));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMemGetAddressRange(va, NULL, &size));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMemGetAddressRange(va, &base, NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "the address is not in any reservation of this",
+		       aclrtMemGetAddressRange(&size, &base, &size));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "ptr is NULL",
+		       aclrtMemGetAddressRange(NULL, &base, &size));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pbase is NULL",
+		       aclrtMemGetAddressRange(va, NULL, &size));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "psize is NULL",
+		       aclrtMemGetAddressRange(va, &base, NULL));
 	ASSERT_OK(aclrtMalloc((void **)&m, 3 * MIB, ACL_MEM_MALLOC_HUGE_FIRST));
 	EXPECT_OK(aclrtMemGetAddressRange(m + MIB, &base, &size));
 	EXPECT_EQ(m, base);

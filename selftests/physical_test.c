@@ -69,9 +69,11 @@ TEST_F(phys, location_type_refused)
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "location.type",
 		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 	prop.location.type = ACL_MEM_LOCATION_TYPE_MANAGED;
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "must be ACL_MEM_LOCATION_TYPE_DEVICE, _HOST or",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 	prop.location.type = (aclrtMemLocationType)5;
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "must be ACL_MEM_LOCATION_TYPE_DEVICE, _HOST or",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 }
 
 TEST_F(phys, mem_attr_refused)
@@ -133,7 +135,7 @@ TEST_F(phys, bad_device)
 	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "location.id",
 		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 	prop.location.id = 0x7fffffff;
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "location.id=2147483647 is not a device",
 		   aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 }
 
@@ -144,9 +146,11 @@ TEST_F(phys, size_not_granular)
 
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "granularity",
 		       aclrtMallocPhysical(&h, 3 * MIB, &prop, 0));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMallocPhysical(&h, 4096, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "size=4096 is not a multiple of the granularity",
+		       aclrtMallocPhysical(&h, 4096, &prop, 0));
 	prop.memAttr = ACL_HBM_MEM_HUGE1G;
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "is not a multiple of the granularity",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 }
 
 TEST_F(phys, accepted_attrs)
@@ -209,7 +213,7 @@ TEST_F(phys, out_of_memory)
 	EXPECT_EQ(free0, device_free(0));
 	ASSERT_OK(aclrtMallocPhysical(&big, free0, &prop, 0));
 	EXPECT_EQ(0, device_free(0));
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "the device has not size bytes left (nothing was",
 		   aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 	/* The other device is not affected. */
 	prop.location.id = 1;
@@ -243,7 +247,8 @@ TEST_F(phys, host_memory)
 	EXPECT_OK(aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 	EXPECT_OK(aclrtFreePhysical(h));
 	prop.location.id = 4096;
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "size must be a multiple of the granularity, and",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 }
 
 TEST_F(phys, free_null)
@@ -255,7 +260,8 @@ TEST_F(phys, free_unknown)
 {
 	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle",
 		       aclrtFreePhysical((aclrtDrvMemHandle)(uintptr_t)12345));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtFreePhysical((aclrtDrvMemHandle)&errno));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "was not returned by aclrtMallocPhysical",
+		       aclrtFreePhysical((aclrtDrvMemHandle)&errno));
 }
 
 TEST_F(phys, free_twice)
@@ -264,7 +270,8 @@ TEST_F(phys, free_twice)
 
 	MALLOC_PHYS(h, PAGE_2M, 0);
 	EXPECT_OK(aclrtFreePhysical(h));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtFreePhysical(h));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle is not a live physical memory handle of",
+		       aclrtFreePhysical(h));
 }
 
 /* Free while mapped: deferred to the last unmap; a second free is 107000. */
@@ -287,10 +294,12 @@ TEST_F(phys, free_while_mapped)
 	EXPECT_EQ(free0 - 2 * PAGE_2M, device_free(0));
 	EXPECT_TRUE(check_pattern(p + 2 * PAGE_2M, 2 * PAGE_2M, 99));
 	/* A freed handle cannot be mapped again. */
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtMapMem(p, 2 * PAGE_2M, 0, h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle is not a live physical memory handle of",
+		       aclrtMapMem(p, 2 * PAGE_2M, 0, h, 0));
 	EXPECT_OK(aclrtUnmapMem(p + 2 * PAGE_2M));
 	EXPECT_EQ(free0, device_free(0));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE, aclrtFreePhysical(h));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle is not a live physical memory handle of",
+		       aclrtFreePhysical(h));
 	EXPECT_OK(aclrtReleaseMemAddress(p));
 }
 
@@ -330,7 +339,7 @@ TEST_F(phys, granularity_errors)
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "memAttr",
 		       aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
 	prop.memAttr = ACL_DDR_MEM_HUGE;
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "prop->memAttr=2 is host (DDR) memory and cannot",
 		   aclrtMemGetAllocationGranularity(&prop, ACL_RT_MEM_ALLOC_GRANULARITY_MINIMUM, &g));
 	ASSERT_OK(aclrtGetDeviceCount(&count));
 	prop = device_prop(count, ACL_HBM_MEM_HUGE);
@@ -348,8 +357,10 @@ TEST_F(phys, huge1g)
 	ASSERT_OK(aclrtMallocPhysical(&h, GIB, &prop, 0));
 	ASSERT_OK(aclrtReserveMemAddress((void **)&p, 3 * GIB, 0, NULL, 1));
 	ASSERT_EQ(0, (uintptr_t)p % GIB);
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtMapMem(p + PAGE_2M, GIB, 0, h, 0));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtMapMem(p, PAGE_2M, 0, h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "virPtr and size must be multiples of the",
+		       aclrtMapMem(p + PAGE_2M, GIB, 0, h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "virPtr and size must be multiples of the",
+		       aclrtMapMem(p, PAGE_2M, 0, h, 0));
 	ASSERT_OK(aclrtMapMem(p + GIB, GIB, 0, h, 0));
 	p[GIB] = 1;
 	p[2 * GIB - 1] = 2;

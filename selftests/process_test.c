@@ -22,13 +22,15 @@ TEST_F(proc, capacity_exhaustion)
 	ASSERT_NE(NULL, h);
 	while ((ret = aclrtMallocPhysical(&h[n], PAGE_2M, &prop, 0)) == ACL_SUCCESS)
 		ASSERT_LT(++n, max);
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION, ret);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "the device has not size bytes left (nothing was",
+		       ret);
 	EXPECT_EQ(free0 / PAGE_2M, n);
 	EXPECT_EQ(0, device_free(0));
 	/* Freeing one makes room for exactly one. */
 	EXPECT_OK(aclrtFreePhysical(h[--n]));
 	EXPECT_OK(aclrtMallocPhysical(&h[n++], PAGE_2M, &prop, 0));
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION, aclrtMallocPhysical(&h[n], PAGE_2M, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "the device has not size bytes left (nothing was",
+		       aclrtMallocPhysical(&h[n], PAGE_2M, &prop, 0));
 	while (n)
 		EXPECT_OK(aclrtFreePhysical(h[--n]));
 	EXPECT_EQ(free0, device_free(0));
@@ -487,7 +489,8 @@ TEST_F(proc, release_races_map)
 			while (aclrtReserveMemAddress(&got, 4 * PAGE_2M, 0, r.want, 0))
 				;
 		} else {
-			EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, ret);
+			EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "the reservation still holds mappings; unmap",
+				       ret);
 		}
 	}
 	atomic_store(&r.stop, 1);

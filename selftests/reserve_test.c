@@ -28,7 +28,7 @@ TEST_F(reserve, bad_flags)
 
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "flags",
 		       aclrtReserveMemAddress(&p, PAGE_2M, 0, NULL, 2));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM,
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "must be 0 (normal pages) or 1 (huge pages",
 		   aclrtReserveMemAddress(&p, PAGE_2M, 0, NULL, ~0ULL));
 }
 
@@ -110,10 +110,10 @@ TEST_F(reserve, expect_ptr_outside_window)
 
 	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "window",
 		       aclrtReserveMemAddress(&p, PAGE_2M, 0, (void *)(8 * GIB), 0));
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "the range [expectPtr, expectPtr + size) is not",
 		   aclrtReserveMemAddress(&p, PAGE_2M, 0, (void *)WINDOW_END, 0));
 	/* Starts inside, ends outside. */
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "the range [expectPtr, expectPtr + size) is not",
 		   aclrtReserveMemAddress(&p, 2 * GIB, 0, (void *)(WINDOW_END - GIB), 0));
 }
 
@@ -125,7 +125,7 @@ TEST_F(reserve, expect_ptr_occupied_by_reservation)
 	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "occupied",
 		       aclrtReserveMemAddress(&b, PAGE_2M, 0, want, 0));
 	/* Overlapping only its tail. */
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "part of [expectPtr, expectPtr + size) is",
 		   aclrtReserveMemAddress(&b, 2 * GIB, 0,
 					  (void *)(WINDOW_START + 41 * GIB), 0));
 	EXPECT_OK(aclrtReleaseMemAddress(a));
@@ -141,7 +141,7 @@ TEST_F(reserve, expect_ptr_occupied_by_process_mapping)
 		       MAP_FIXED_NOREPLACE, -1, 0);
 
 	ASSERT_EQ(want, m);
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "part of [expectPtr, expectPtr + size) is",
 		   aclrtReserveMemAddress(&p, PAGE_2M, 0, want, 0));
 	munmap(m, 4096);
 }
@@ -181,10 +181,10 @@ TEST_F(reserve, too_large)
 {
 	void *p = NULL;
 
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "exceeds the device VA window",
 		   aclrtReserveMemAddress(&p, (size_t)ACL_VMM_VA_WINDOW_SIZE + PAGE_2M,
 					  0, NULL, 0));
-	EXPECT_ACL(ACL_ERROR_RT_MEMORY_ALLOCATION,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_MEMORY_ALLOCATION, "exceeds the device VA window",
 		   aclrtReserveMemAddress(&p, SIZE_MAX, 0, NULL, 0));
 }
 
@@ -200,8 +200,10 @@ TEST_F(reserve, release_not_start)
 	RESERVE(p, 4 * PAGE_2M);
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "start of a reservation",
 		       aclrtReleaseMemAddress(p + PAGE_2M));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtReleaseMemAddress(p + 1));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtReleaseMemAddress((void *)0x1000));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "virPtr is not the start of a reservation of",
+		       aclrtReleaseMemAddress(p + 1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "virPtr is not the start of a reservation of",
+		       aclrtReleaseMemAddress((void *)0x1000));
 	EXPECT_OK(aclrtReleaseMemAddress(p));
 }
 
@@ -211,7 +213,8 @@ TEST_F(reserve, release_twice)
 
 	RESERVE(p, PAGE_2M);
 	EXPECT_OK(aclrtReleaseMemAddress(p));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtReleaseMemAddress(p));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "virPtr is not the start of a reservation of",
+		       aclrtReleaseMemAddress(p));
 }
 
 /* Released with mappings: refused, and nothing changes. */
@@ -264,7 +267,8 @@ TEST(uninitialized)
 
 	EXPECT_ACL_MSG(ACL_ERROR_UNINITIALIZE, "aclInit",
 		       aclrtReserveMemAddress(&p, PAGE_2M, 0, NULL, 0));
-	EXPECT_ACL(ACL_ERROR_UNINITIALIZE, aclrtReleaseMemAddress((void *)WINDOW_START));
+	EXPECT_ACL_MSG(ACL_ERROR_UNINITIALIZE, "the library is not initialized",
+		       aclrtReleaseMemAddress((void *)WINDOW_START));
 }
 
 TEST_HARNESS_MAIN

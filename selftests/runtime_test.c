@@ -16,7 +16,7 @@ TEST(init_counts)
 	EXPECT_OK(aclrtSetDevice(0));
 	EXPECT_OK(aclFinalize());
 	EXPECT_ACL_MSG(ACL_ERROR_REPEAT_FINALIZE, "finalized", aclFinalize());
-	EXPECT_ACL(ACL_ERROR_UNINITIALIZE, aclrtSetDevice(0));
+	EXPECT_ACL_MSG(ACL_ERROR_UNINITIALIZE, "the library is not initialized", aclrtSetDevice(0));
 	/* And again from the start. */
 	EXPECT_OK(aclInit(""));
 	EXPECT_OK(aclFinalize());
@@ -24,7 +24,7 @@ TEST(init_counts)
 
 TEST(finalize_never_initialized)
 {
-	EXPECT_ACL(ACL_ERROR_UNINITIALIZE, aclFinalize());
+	EXPECT_ACL_MSG(ACL_ERROR_UNINITIALIZE, "the library was never initialized", aclFinalize());
 }
 
 TEST(init_config_path)
@@ -78,9 +78,10 @@ TEST(set_get_reset_device)
 
 	ASSERT_OK(aclInit(NULL));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_CONTEXT_NULL, "context", aclrtGetDevice(&dev));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtGetDevice(NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "deviceId is NULL", aclrtGetDevice(NULL));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "deviceId", aclrtSetDevice(2));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID, aclrtSetDevice(-1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "deviceId=-1 is not a device",
+		       aclrtSetDevice(-1));
 	EXPECT_OK(aclrtSetDevice(1));
 	EXPECT_OK(aclrtGetDevice(&dev));
 	EXPECT_EQ(1, dev);
@@ -88,8 +89,10 @@ TEST(set_get_reset_device)
 	EXPECT_OK(aclrtGetDevice(&dev));
 	EXPECT_EQ(0, dev);
 	EXPECT_OK(aclrtResetDevice(0));
-	EXPECT_ACL(ACL_ERROR_RT_CONTEXT_NULL, aclrtGetDevice(&dev));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID, aclrtResetDevice(5));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_CONTEXT_NULL, "the thread has no current context",
+		       aclrtGetDevice(&dev));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "deviceId=5 is not a device",
+		       aclrtResetDevice(5));
 	EXPECT_OK(aclrtResetDevice(1));
 	EXPECT_OK(aclFinalize());
 }
@@ -130,9 +133,10 @@ TEST(contexts)
 	ASSERT_OK(aclInit(NULL));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_CONTEXT_NULL, "context", aclrtGetCurrentContext(&cur));
 	EXPECT_EQ(NULL, cur);
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtGetCurrentContext(NULL));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtCreateContext(NULL, 0));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_DEVICEID, aclrtCreateContext(&c0, 9));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "context is NULL", aclrtGetCurrentContext(NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "context is NULL", aclrtCreateContext(NULL, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_DEVICEID, "deviceId=9 is not a device",
+		       aclrtCreateContext(&c0, 9));
 	ASSERT_OK(aclrtCreateContext(&c0, 0));
 	ASSERT_OK(aclrtCreateContext(&c1, 1));
 	EXPECT_OK(aclrtGetCurrentContext(&cur));
@@ -142,14 +146,18 @@ TEST(contexts)
 	EXPECT_OK(aclrtSetCurrentContext(c0));
 	EXPECT_OK(aclrtGetDevice(&dev));
 	EXPECT_EQ(0, dev);
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtSetCurrentContext(NULL));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtSetCurrentContext((aclrtContext)&dev));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtDestroyContext(NULL));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtDestroyContext((aclrtContext)&dev));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "context is NULL", aclrtSetCurrentContext(NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "is not a live context",
+		       aclrtSetCurrentContext((aclrtContext)&dev));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "context is NULL", aclrtDestroyContext(NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "was not created by aclrtCreateContext, or is",
+		       aclrtDestroyContext((aclrtContext)&dev));
 	EXPECT_OK(aclrtDestroyContext(c0));
 	/* The destroyed context was current: there is none now. */
-	EXPECT_ACL(ACL_ERROR_RT_CONTEXT_NULL, aclrtGetDevice(&dev));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtDestroyContext(c0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_CONTEXT_NULL, "the thread has no current context",
+		       aclrtGetDevice(&dev));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "was not created by aclrtCreateContext, or is",
+		       aclrtDestroyContext(c0));
 	EXPECT_OK(aclrtDestroyContext(c1));
 	EXPECT_OK(aclFinalize());
 }
@@ -159,14 +167,19 @@ TEST(last_error)
 	void *p;
 
 	ASSERT_OK(aclInit(NULL));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtReserveMemAddress(&p, 0, 0, NULL, 0));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtPeekAtLastError(ACL_RT_THREAD_LEVEL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "size is 0",
+		       aclrtReserveMemAddress(&p, 0, 0, NULL, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "size is 0",
+		       aclrtPeekAtLastError(ACL_RT_THREAD_LEVEL));
 	/* A success does not clear it; Get does. */
 	EXPECT_OK(aclrtSetDevice(0));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtGetLastError(ACL_RT_THREAD_LEVEL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "size is 0",
+		       aclrtGetLastError(ACL_RT_THREAD_LEVEL));
 	EXPECT_OK(aclrtGetLastError(ACL_RT_THREAD_LEVEL));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtReleaseMemAddress((void *)WINDOW_START));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtGetLastError(ACL_RT_THREAD_LEVEL));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "virPtr is not the start of a reservation of",
+		       aclrtReleaseMemAddress((void *)WINDOW_START));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "virPtr is not the start of a reservation of",
+		       aclrtGetLastError(ACL_RT_THREAD_LEVEL));
 	EXPECT_OK(aclFinalize());
 }
 
@@ -198,9 +211,10 @@ TEST(messages)
 
 	ASSERT_OK(aclInit(NULL));
 	prop.reserve = 3;
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "prop->reserve=0x3: must be 0",
+		       aclrtMallocPhysical(&h, PAGE_2M, &prop, 0));
 	EXPECT_MSG("aclrtMallocPhysical");
-	EXPECT_MSG("prop->reserve");
+	EXPECT_MSG("prop->reserve=0x3: must be 0");
 	EXPECT_MSG("must be 0");
 	EXPECT_OK(aclFinalize());
 }
@@ -211,7 +225,8 @@ TEST(version)
 
 	EXPECT_OK(aclrtGetVersion(&a, &b, &c));
 	EXPECT_EQ(1, a);
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtGetVersion(NULL, &b, &c));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "majorVersion, minorVersion and patchVersion",
+		       aclrtGetVersion(NULL, &b, &c));
 }
 
 /* After fork, the child starts uninitialized and initializes its own. */

@@ -135,7 +135,7 @@ TEST_F(share, export_errors)
 		       aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_POSIX, 0, &share));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "flags",
 		       aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 2, &share));
-	EXPECT_ACL(ACL_ERROR_RT_INVALID_HANDLE,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_INVALID_HANDLE, "handle is not a live physical memory handle of",
 		   aclrtMemExportToShareableHandle((aclrtDrvMemHandle)(uintptr_t)999,
 						   ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
 	ASSERT_OK(aclrtMallocPhysical(&hh, PAGE_2M, &host, 0));
@@ -178,8 +178,10 @@ TEST_F(share, set_pid_errors)
 
 	MALLOC_PHYS(h, PAGE_2M, 0);
 	ASSERT_OK(aclrtMemExportToShareableHandle(h, ACL_MEM_HANDLE_TYPE_NONE, 0, &share));
-	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pid", aclrtMemSetPidToShareableHandle(share, NULL, 1));
-	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pidNum", aclrtMemSetPidToShareableHandle(share, &me, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pid",
+		       aclrtMemSetPidToShareableHandle(share, NULL, 1));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pidNum",
+		       aclrtMemSetPidToShareableHandle(share, &me, 0));
 	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
 		many[i] = me;
 	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "65535",
@@ -365,7 +367,7 @@ static void exporter_dies(struct __test_metadata *_metadata, int step)
 	EXPECT_EQ(128 + SIGKILL, peer_wait(&p));
 	if (step < 2) {
 		/* Dead exporter, no other holder: nothing left to import. */
-		EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR,
+		EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "unknown, freed by every holder, or not",
 			   aclrtMemImportFromShareableHandle(share, 0, &h));
 		EXPECT_EQ(used0, device_used_raw(0));
 		return;
@@ -575,7 +577,7 @@ TEST_F(share, bare_tgid)
 {
 	int32_t tgid = 0;
 
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtDeviceGetBareTgid(NULL));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "pid is NULL", aclrtDeviceGetBareTgid(NULL));
 	EXPECT_OK(aclrtDeviceGetBareTgid(&tgid));
 	EXPECT_EQ(getpid(), tgid);
 }
@@ -774,14 +776,16 @@ TEST_F(share, ipc_keys)
 		       aclrtIpcMemGetExportKey(dev + 4096, PAGE_2M, key_half, 65, 0));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "one mapped allocation",
 		       aclrtIpcMemGetExportKey(dev, 2 * size, key_half, 65, 0));
-	EXPECT_ACL(ACL_ERROR_INVALID_PARAM, aclrtIpcMemGetExportKey(NULL, size, key_half, 65, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "devPtr is NULL",
+		       aclrtIpcMemGetExportKey(NULL, size, key_half, 65, 0));
 	ASSERT_OK(aclrtIpcMemGetExportKey(dev + PAGE_2M, PAGE_2M, key_half, 65, 0));
 	ASSERT_OK(aclrtIpcMemGetExportKey(dev, size, key_all, 65, 0));
 	EXPECT_GT(65, (int)strlen(key_all));
 	EXPECT_NE(0, strcmp(key_half, key_all));
 	pid = (int32_t)peer_recv(&p, false);
 	ASSERT_OK(aclrtIpcMemSetImportPid(key_all, &pid, 1));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtIpcMemSetImportPid("acl-vmm:zz", &pid, 1));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "is not an IPC key made by",
+		       aclrtIpcMemSetImportPid("acl-vmm:zz", &pid, 1));
 	ASSERT_EQ(0, key_send(&p, false, key_half));
 	ASSERT_EQ(0, key_send(&p, false, key_all));
 	ASSERT_EQ(0, peer_recv(&p, false));
@@ -834,10 +838,11 @@ TEST_F(share, ipc_key_without_pid_and_exporter_exit)
 	ASSERT_OK(aclrtIpcMemClose(key));
 	ASSERT_EQ(0, peer_send(&p, false, 1));
 	EXPECT_EQ(0, peer_wait(&p));
-	EXPECT_ACL(ACL_ERROR_RT_DRV_INTERNAL_ERROR, aclrtIpcMemImportByKey((void **)&va, key, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DRV_INTERNAL_ERROR, "unknown, freed by every holder, or not",
+		       aclrtIpcMemImportByKey((void **)&va, key, 0));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "not an IPC key",
 		       aclrtIpcMemImportByKey((void **)&va, "acl-vmm:12:0", 0));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "must be ACL_RT_IPC_MEM_IMPORT_FLAG_DEFAULT or",
 		   aclrtIpcMemImportByKey((void **)&va, key, 0x10));
 }
 

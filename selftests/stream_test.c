@@ -84,11 +84,14 @@ TEST_F(stream, create_destroy_errors)
 	ASSERT_OK(aclrtCreateStreamWithConfig(&s, 7, ACL_STREAM_FAST_LAUNCH | ACL_STREAM_FAST_SYNC));
 	ASSERT_OK(aclrtDestroyStream(s));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "live stream", aclrtDestroyStream(s));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtSynchronizeStream(s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "stream is not a live stream of this process",
+		       aclrtSynchronizeStream(s));
 	/* A stream needs a current device, as every device call does. */
 	ASSERT_OK(aclrtResetDevice(0));
-	EXPECT_ACL(ACL_ERROR_RT_CONTEXT_NULL, aclrtCreateStream(&s));
-	EXPECT_ACL(ACL_ERROR_RT_CONTEXT_NULL, aclrtSynchronizeDevice());
+	EXPECT_ACL_MSG(ACL_ERROR_RT_CONTEXT_NULL, "the thread has no current context",
+		       aclrtCreateStream(&s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_CONTEXT_NULL, "the thread has no current context",
+		       aclrtSynchronizeDevice());
 }
 
 /* The asynchronous calls check what the synchronous ones do, at submission. */
@@ -116,7 +119,8 @@ TEST_F(stream, async_errors)
 					ACL_MEMCPY_DEFAULT, s));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "devPtr", aclrtMemsetAsync(NULL, 8, 0, 8, s));
 	EXPECT_ACL_MSG(ACL_ERROR_INVALID_PARAM, "maxCount", aclrtMemsetAsync(d, 4, 0, 8, s));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMemsetAsync(host, 8, 0, 8, s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "the range is not device memory of this process",
+		       aclrtMemsetAsync(host, 8, 0, 8, s));
 	EXPECT_OK(aclrtMemsetAsync(d, 0, 0, 0, s));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "aclrtCreateStream",
 		       aclrtMemcpyAsync(d, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE,
@@ -124,7 +128,8 @@ TEST_F(stream, async_errors)
 	EXPECT_OK(aclrtDestroyStream(s));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "live stream",
 		       aclrtMemcpyAsync(d, 64, host, 64, ACL_MEMCPY_HOST_TO_DEVICE, s));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtMemsetAsync(d, 8, 0, 8, s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "stream is not a live stream of this process",
+		       aclrtMemsetAsync(d, 8, 0, 8, s));
 	/* Nothing was queued by any of these. */
 	EXPECT_TRUE(all_bytes(d, 4096, 0));
 	EXPECT_OK(aclrtReleaseMemAddress(va));
@@ -150,7 +155,8 @@ TEST_F(stream, limits)
 	/* The default stream, created at its first use, does not fit either. */
 	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "default stream",
 		       aclrtMemsetAsync(d, 8, 1, 8, NULL));
-	EXPECT_ACL(ACL_ERROR_RT_OVER_LIMIT, aclrtMemset(d, 8, 1, 8));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_OVER_LIMIT, "a process holds at most 1024 streams",
+		       aclrtMemset(d, 8, 1, 8));
 	EXPECT_TRUE(all_bytes(d, 8, 0));
 	/* A stream destroyed makes room again. */
 	EXPECT_OK(aclrtDestroyStream(st[0]));
@@ -354,7 +360,8 @@ TEST_F(stream, events)
 	EXPECT_OK(aclrtDestroyEvent(c));
 	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "not live",
 		       aclrtSynchronizeEvent(c));
-	EXPECT_ACL(ACL_ERROR_RT_PARAM_INVALID, aclrtRecordEvent(c, s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_PARAM_INVALID, "event or stream is not live in this process",
+		       aclrtRecordEvent(c, s));
 	EXPECT_OK(aclrtDestroyEvent(a));
 	EXPECT_OK(aclrtDestroyEvent(b));
 	EXPECT_OK(aclrtDestroyStream(s));
@@ -641,7 +648,8 @@ TEST_F(stream, fault_is_reported_once)
 	/* DEFAULT skips the submit-time check: the device finds the hole. */
 	ASSERT_OK(aclrtMemcpyAsync(va + PAGE_2M, 4096, host, 4096, ACL_MEMCPY_DEFAULT, s));
 	ASSERT_OK(aclrtMemsetAsync(d, 4096, 5, 4096, s));
-	EXPECT_ACL(ACL_ERROR_RT_DEVICE_MEM_ERROR, aclrtSynchronizeStream(s));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DEVICE_MEM_ERROR, "unmapped or freed while the work was queued, or",
+		       aclrtSynchronizeStream(s));
 	snprintf(msg, sizeof(msg), "0x%llx", (unsigned long long)(uintptr_t)(va + PAGE_2M));
 	EXPECT_MSG(msg);
 	EXPECT_MSG("aclrtSynchronizeStream");
@@ -651,7 +659,7 @@ TEST_F(stream, fault_is_reported_once)
 	EXPECT_OK(aclrtSynchronizeStream(s));
 	EXPECT_TRUE(all_bytes(d, 4096, 5));
 	/* The synchronous calls report their own fault, and keep nothing. */
-	EXPECT_ACL(ACL_ERROR_RT_DEVICE_MEM_ERROR,
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DEVICE_MEM_ERROR, "unmapped or freed while the work was queued, or",
 		   aclrtMemcpy(host, 4096, va + PAGE_2M, 4096, ACL_MEMCPY_DEFAULT));
 	EXPECT_OK(aclrtSynchronizeStream(NULL));
 	EXPECT_OK(aclrtDestroyStream(s));

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// A program written against CANN's headers the way CANN's VMM sample is:
+// A program written against CANN's headers the way CANN's VMM samples are
+// (the open runtime's memory samples: map, grant the owner access, copy
+// through page-locked host memory on a stream, tear down, force-reset):
 // C++, linked with -lascendcl, nothing specific to acl-vmm. It must build
 // and run unchanged. Exit status 0 when every step did what CANN promises.
 #include "acl/acl.h"
@@ -42,6 +44,18 @@ int main()
 	void *virPtr = nullptr;
 	CHECK_RET(aclrtReserveMemAddress(&virPtr, size, 0, nullptr, 1));
 	CHECK_RET(aclrtMapMem(virPtr, size, 0, handle, 0));
+	aclrtMemAccessDesc desc = {};
+	desc.flags = ACL_RT_MEM_ACCESS_FLAGS_READWRITE;
+	desc.location.type = ACL_MEM_LOCATION_TYPE_DEVICE;
+	desc.location.id = deviceId;
+	CHECK_RET(aclrtMemSetAccess(virPtr, size, &desc, 1));
+	uint64_t flags = 0;
+	CHECK_RET(aclrtMemGetAccess(virPtr, &desc.location, &flags));
+	if (flags != ACL_RT_MEM_ACCESS_FLAGS_READWRITE) {
+		std::printf("the owner's access is %llu, not READWRITE\n",
+			    static_cast<unsigned long long>(flags));
+		return 1;
+	}
 
 	std::vector<unsigned char> host(size), back(size);
 	for (size_t i = 0; i < size; i++)
@@ -53,12 +67,27 @@ int main()
 		return 1;
 	}
 
+	// Back through page-locked host memory on a stream of its own.
+	void *pinned = nullptr;
+	aclrtStream stream = nullptr;
+	CHECK_RET(aclrtMallocHost(&pinned, size));
+	CHECK_RET(aclrtCreateStream(&stream));
+	std::memset(pinned, 0, size);
+	CHECK_RET(aclrtMemcpyAsync(pinned, size, virPtr, size, ACL_MEMCPY_DEVICE_TO_HOST, stream));
+	CHECK_RET(aclrtSynchronizeStreamWithTimeout(stream, 60000));
+	if (std::memcmp(host.data(), pinned, size) != 0) {
+		std::printf("the stream's copy to page-locked memory differs\n");
+		return 1;
+	}
+	CHECK_RET(aclrtDestroyStreamForce(stream));
+	CHECK_RET(aclrtFreeHost(pinned));
+
 	size_t freeMem = 0, totalMem = 0;
 	CHECK_RET(aclrtGetMemInfo(ACL_HBM_MEM, &freeMem, &totalMem));
 	CHECK_RET(aclrtUnmapMem(virPtr));
 	CHECK_RET(aclrtFreePhysical(handle));
 	CHECK_RET(aclrtReleaseMemAddress(virPtr));
-	CHECK_RET(aclrtResetDevice(deviceId));
+	CHECK_RET(aclrtResetDeviceForce(deviceId));
 	CHECK_RET(aclFinalize());
 	std::printf("cann_sample: %zu bytes through a %zu-byte-granular mapping; %zu of %zu MiB were free\n",
 		    size, granularity, freeMem >> 20, totalMem >> 20);

@@ -35,6 +35,10 @@
 
 #include "acl/acl.h"
 
+#ifndef ACL_VMM_VERSION
+#define ACL_VMM_VERSION "unknown"
+#endif
+
 #define MIB (1UL << 20)
 #define GIB (1UL << 30)
 #define PAGE_2M (2 * MIB)
@@ -621,6 +625,23 @@ static size_t setup_hugetlb(size_t pages)
 	return have;
 }
 
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: acl-vmm-bench [--quick] [--json FILE|-] [--device N]\n"
+		"Measure the ACL VMM calls on acl_vmm.ko against the kernel's own paths for\n"
+		"the same work, and print tables and targets.\n"
+		"\n"
+		"      --quick         fewer and smaller rounds (a smoke run)\n"
+		"      --json FILE     also write the results as JSON to FILE (-: standard\n"
+		"                      output, the tables then go to standard error)\n"
+		"      --device N      measure device N (default 0)\n"
+		"  -h, --help          print this help and exit\n"
+		"  -V, --version       print the version and exit\n"
+		"\n"
+		"Exit status: 0 when it ran, 1 when a call failed, 2 for a wrong command line.\n");
+}
+
 int main(int argc, char **argv)
 {
 	double mu_ours, mu_shmem, mu_huge, g_ours, g_shmem, l1 = -1, lmax = -1, c_ours, c_plain;
@@ -632,14 +653,29 @@ int main(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick"))
+		char *end;
+
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("acl-vmm-bench (acl-vmm) %s\n", ACL_VMM_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--quick")) {
 			quick = true;
-		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json_path = argv[++i];
-		else if (!strcmp(argv[i], "--device") && i + 1 < argc)
-			device = atoi(argv[++i]);
-		else {
-			fprintf(stderr, "usage: %s [--quick] [--json FILE|-] [--device N]\n", argv[0]);
+		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
+			device = (int)strtol(argv[++i], &end, 10);
+			if (!*argv[i] || *end || device < 0) {
+				fprintf(stderr, "acl-vmm-bench: '%s' is not a device number\n", argv[i]);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "acl-vmm-bench: %s '%s'\nTry 'acl-vmm-bench --help' for more information.\n",
+				i + 1 == argc && (!strcmp(argv[i], "--json") ||
+						  !strcmp(argv[i], "--device")) ?
+				"a value is missing after" : "unknown option", argv[i]);
 			return 2;
 		}
 	}
