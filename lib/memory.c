@@ -236,6 +236,7 @@ aclError aclrtFreeHost(void *hostPtr)
 aclError aclrtPointerGetAttributes(const void *ptr, aclrtPtrAttributes *attributes)
 {
 	static const char api[] = "aclrtPointerGetAttributes";
+	struct acl_vmm_handle_info info;
 	struct acl_vmm_query q;
 	aclError ret;
 
@@ -258,7 +259,11 @@ aclError aclrtPointerGetAttributes(const void *ptr, aclrtPtrAttributes *attribut
 		attributes->location.type = ACL_MEM_LOCATION_TYPE_DEVICE;
 		attributes->location.id = (uint32_t)acl_vmm_logical_device(q.device);
 	}
+	/* The page of the memory mapped there: 1 GiB for *_HUGE1G memory. */
 	attributes->pageSize = (uint32_t)ACL_VMM_GRANULE;
+	if (q.handle && !acl_vmm_raw_handle_info(acl_vmm_fd(), q.handle, &info) &&
+	    (info.alloc_flags & ACL_VMM_ALLOC_HUGE1G))
+		attributes->pageSize = (uint32_t)ACL_VMM_HUGE1G_PAGE_SIZE;
 	return ACL_SUCCESS;
 }
 

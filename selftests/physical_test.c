@@ -351,6 +351,7 @@ TEST_F(phys, granularity_errors)
 TEST_F(phys, huge1g)
 {
 	aclrtPhysicalMemProp prop = device_prop(1, ACL_HBM_MEM_HUGE1G);
+	aclrtPtrAttributes attr;
 	aclrtDrvMemHandle h;
 	char *p;
 
@@ -366,6 +367,11 @@ TEST_F(phys, huge1g)
 	p[2 * GIB - 1] = 2;
 	EXPECT_EQ(1, p[GIB]);
 	EXPECT_EQ(2, p[2 * GIB - 1]);
+	/* Its pages are 1 GiB, as aclrtPointerGetAttributes says. */
+	EXPECT_OK(aclrtPointerGetAttributes(p + GIB + 4096, &attr));
+	EXPECT_EQ(ACL_MEM_LOCATION_TYPE_DEVICE, attr.location.type);
+	EXPECT_EQ(1, attr.location.id);
+	EXPECT_EQ(GIB, attr.pageSize);
 	EXPECT_OK(aclrtUnmapMem(p + GIB));
 	EXPECT_OK(aclrtFreePhysical(h));
 	EXPECT_OK(aclrtReleaseMemAddress(p));
