@@ -323,6 +323,50 @@ TEST_F(dropin, synchronize_with_timeout)
 	stuck_fini(&s);
 }
 
+static void callback_never(void *data)
+{
+	*(int *)data = 1;
+}
+
+/*
+ * What these devices cannot do exists, for loaders that look it up, and
+ * fails with 207000 and a message saying why; nothing runs.
+ */
+TEST_F(dropin, unsupported_calls)
+{
+	aclrtFloatOverflowMode mode = ACL_RT_OVERFLOW_MODE_UNDEF;
+	aclrtStream stream;
+	aclrtEvent event;
+	int called = 0;
+
+	ASSERT_OK(aclrtCreateStream(&stream));
+	ASSERT_OK(aclrtCreateEvent(&event));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "aclrtLaunchCallback: not supported",
+		       aclrtLaunchCallback(callback_never, &called, ACL_CALLBACK_BLOCK, stream));
+	EXPECT_MSG("host callbacks on streams are not provided");
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "aclrtSubscribeReport: not supported",
+		       aclrtSubscribeReport(1, stream));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "aclrtUnSubscribeReport: not supported",
+		       aclrtUnSubscribeReport(1, stream));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "aclrtProcessReport: not supported",
+		       aclrtProcessReport(10));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "re-armed by aclrtRecordEvent",
+		       aclrtResetEvent(event, stream));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "run no operators or float arithmetic",
+		       aclrtSetDeviceSatMode(ACL_RT_OVERFLOW_MODE_INFNAN));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "aclrtGetDeviceSatMode: not supported",
+		       aclrtGetDeviceSatMode(&mode));
+	EXPECT_EQ(ACL_RT_OVERFLOW_MODE_UNDEF, mode);
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "aclrtSynchronizeStreamWithTimeout",
+		       aclrtSetOpWaitTimeout(5));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_FEATURE_NOT_SUPPORT, "aclrtSetOpExecuteTimeOut: not supported",
+		       aclrtSetOpExecuteTimeOut(5));
+	EXPECT_OK(aclrtSynchronizeStream(stream));
+	EXPECT_EQ(0, called);
+	EXPECT_OK(aclrtDestroyEvent(event));
+	EXPECT_OK(aclrtDestroyStream(stream));
+}
+
 /*
  * aclrtDestroyStreamForce does not wait for a copy that cannot progress:
  * the copies queued after it never run, and an event recorded behind them
