@@ -621,6 +621,18 @@ enum {
 #define ACL_VMM_ENGINE_WINDOW_PAGES ((ACL_VMM_ENGINE_WINDOW >> PAGE_SHIFT) + 1)
 
 /**
+ * struct acl_vmm_mirror - an interval notifier of a stream's mirror
+ * @mni: the notifier, inserted while a window runs over its range
+ * @stream: the stream it belongs to
+ * @inserted: @mni is in the mm's interval tree
+ */
+struct acl_vmm_mirror {
+	struct mmu_interval_notifier mni;
+	struct acl_vmm_stream *stream;
+	bool inserted;
+};
+
+/**
  * struct acl_vmm_stream - a queue of work a device runs in order
  * @obj: the object
  * @device: the device it belongs to
@@ -653,8 +665,10 @@ enum {
  *               window, and by the mirror's invalidation: a range
  *               invalidated (unmapped, freed, migrated) is never touched
  *               after its invalidation returns
- * @notifier: its mirror of the process: an interval notifier over the
- *            whole user address space, for the stream's life
+ * @mirror: its mirror of the process, per range of the current window:
+ *          an interval notifier over the host pages that window touches,
+ *          inserted for the window only (nouveau's SVM does the same per
+ *          fault), so that invalidations elsewhere never wait for it
  * @pfns: the pages of the current window of each range
  */
 struct acl_vmm_stream {
@@ -679,7 +693,7 @@ struct acl_vmm_stream {
 	u64 fence_seqno;
 	u64 engine_seqno;
 	struct mutex mirror_lock; /* excludes invalidation from page access */
-	struct mmu_interval_notifier notifier;
+	struct acl_vmm_mirror mirror[ACL_VMM_RANGES];
 	unsigned long *pfns[ACL_VMM_RANGES];
 };
 

@@ -351,35 +351,29 @@ static int acl_vmm_pt_set(struct acl_vmm_dmmu *dmmu, u64 va, u64 length,
 /*
  * Free the tables of [@start, @last] that hold nothing: the reservation
  * covering them is gone. Tables shared with a neighbour stay while it
- * has entries.
+ * has entries. Only the entries the range overlaps are visited; a table
+ * is empty when no entry is left in it (one memchr_inv() of its page).
  */
 static bool acl_vmm_pt_prune(struct acl_vmm_dmmu *dmmu, u64 *table, int level,
 			     u64 base, u64 start, u64 last)
 {
-	u64 size = 1ULL << acl_vmm_pt_shift(level), lo, hi;
-	bool empty = true;
-	int i;
+	unsigned int shift = acl_vmm_pt_shift(level);
+	u64 first = start > base ? (start - base) >> shift : 0;
+	u64 end = min_t(u64, ((last - base) >> shift) + 1, ACL_VMM_PT_ENTRIES);
+	u64 i, lo;
 
-	for (i = 0; i < ACL_VMM_PT_ENTRIES; i++) {
-		lo = base + i * size;
-		hi = lo + size - 1;
-		if (!table[i])
+	for (i = first; i < end; i++) {
+		if (!table[i] || !acl_vmm_pte_is_table(table[i], level))
 			continue;
-		if (hi < start || lo > last ||
-		    !acl_vmm_pte_is_table(table[i], level)) {
-			empty = false;
-			continue;
-		}
+		lo = base + (i << shift);
 		if (acl_vmm_pt_prune(dmmu, acl_vmm_pt_table(table[i]), level + 1,
 				     lo, start, last)) {
 			free_page((unsigned long)acl_vmm_pt_table(table[i]));
 			dmmu->nr_tables--;
 			WRITE_ONCE(table[i], 0);
-		} else {
-			empty = false;
 		}
 	}
-	return empty;
+	return !memchr_inv(table, 0, ACL_VMM_PT_ENTRIES * sizeof(*table));
 }
 
 /**

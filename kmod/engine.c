@@ -11,20 +11,24 @@
  * between two devices, host to host) is the same operation.
  *
  * A copy runs in windows of at most ACL_VMM_ENGINE_WINDOW bytes. For each
- * window, as lib/test_hmm.c does:
+ * window, as nouveau's SVM does for a fault:
  *
- *  1. hmm_range_fault() the window of each range, under the mmap_lock
- *     for reading, against the stream's interval notifier, which covers
- *     the whole user address space for the stream's life;
- *  2. take acl_vmm_stream.mirror_lock and check with
+ *  1. insert an interval notifier over the host pages of each range of
+ *     the window (device memory is reached through the device's table,
+ *     under dmmu_lock, not through the mirror);
+ *  2. hmm_range_fault() them under the mmap_lock for reading;
+ *  3. take acl_vmm_stream.mirror_lock and check with
  *     mmu_interval_read_retry() that no invalidation ran meanwhile;
  *     if one did, fault the window again;
- *  3. touch the pages, then drop the lock.
+ *  4. touch the pages, drop the lock, remove the notifiers.
  *
- * The notifier's invalidation takes the same lock, so an unmap (which
- * invalidates before it zaps and frees) waits for the window being
- * touched at most, never for queued work, and no page is touched after
- * its invalidation returned. Work that reaches an address no longer
+ * The notifiers' invalidation takes the same lock, so an unmap (which
+ * invalidates before it zaps and frees) of pages a window touches waits
+ * for that window at most, never for queued work, and no page is touched
+ * after its invalidation returned; an invalidation anywhere else in the
+ * process (munmap, mprotect, madvise, reclaim of other memory) finds no
+ * notifier of ours and does not wait at all.
+ * Work that reaches an address no longer
  * mapped fails at its fault (the reservation's fault handler refuses it)
  * with -EFAULT, which the stream reports at the next synchronize. Nothing
  * else is done under the mirror lock: the notifier runs under the mm's own
@@ -57,7 +61,7 @@ static bool acl_vmm_mirror_invalidate(struct mmu_interval_notifier *mni,
 				      unsigned long cur_seq)
 {
 	struct acl_vmm_stream *stream =
-		container_of(mni, struct acl_vmm_stream, notifier);
+		container_of(mni, struct acl_vmm_mirror, mni)->stream;
 
 	if (mmu_notifier_range_blockable(range))
 		mutex_lock(&stream->mirror_lock);
@@ -78,9 +82,10 @@ static const struct mmu_interval_notifier_ops acl_vmm_mirror_ops = {
  * @mm: the process's mm, which the caller (in an ioctl of the process)
  *      keeps alive
  *
- * One interval notifier covers the whole user address space for the
- * stream's life, as lib/test_hmm.c's mirror does: it is never inserted
- * or removed while work runs.
+ * The notifiers are inserted by each window over what it touches; one is
+ * inserted and removed here so that the mm has its interval tree (which
+ * lasts as long as the mm): a window never allocates for it, and a
+ * failure is the stream creation's.
  *
  * Return: 0, or a negative errno.
  */
@@ -91,16 +96,18 @@ int acl_vmm_stream_mirror_init(struct acl_vmm_stream *stream,
 
 	mutex_init(&stream->mirror_lock);
 	for (i = 0; i < ACL_VMM_RANGES; i++) {
+		stream->mirror[i].stream = stream;
 		stream->pfns[i] = kvcalloc(ACL_VMM_ENGINE_WINDOW_PAGES,
 					   sizeof(unsigned long),
 					   GFP_KERNEL_ACCOUNT);
 		if (!stream->pfns[i])
 			goto err_free_pfns;
 	}
-	ret = mmu_interval_notifier_insert(&stream->notifier, mm, 0,
-					   TASK_SIZE, &acl_vmm_mirror_ops);
+	ret = mmu_interval_notifier_insert(&stream->mirror[0].mni, mm, 0,
+					   PAGE_SIZE, &acl_vmm_mirror_ops);
 	if (ret)
 		goto err_free_pfns;
+	mmu_interval_notifier_remove(&stream->mirror[0].mni);
 	return 0;
 
 err_free_pfns:
@@ -112,15 +119,16 @@ err_free_pfns:
 
 /**
  * acl_vmm_stream_mirror_fini() - remove a stream's mirror
- * @stream: the stream, whose worker is stopped
+ * @stream: the stream, whose worker is stopped (no window runs)
  */
 void acl_vmm_stream_mirror_fini(struct acl_vmm_stream *stream)
 {
 	int i;
 
-	mmu_interval_notifier_remove(&stream->notifier);
-	for (i = 0; i < ACL_VMM_RANGES; i++)
+	for (i = 0; i < ACL_VMM_RANGES; i++) {
+		WARN_ON(stream->mirror[i].inserted);
 		kvfree(stream->pfns[i]);
+	}
 	mutex_destroy(&stream->mirror_lock);
 }
 
@@ -313,24 +321,18 @@ static long acl_vmm_fault_nowait(struct mm_struct *mm, unsigned long addr,
  * ran, or pages were just faulted in); -EAGAIN when a page is not there
  * yet (@fault_addr is where); or a negative errno (@fault_addr is where).
  */
-static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
+static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off,
 			      u64 *fault_addr)
 {
 	unsigned long npages, first, addr;
 	struct hmm_range *r;
-	unsigned long seq;
 	int i, ret = 0;
 	long got;
 
-	if (!mmget_not_zero(x->mm))
-		return -ESRCH;
-	seq = mmu_interval_read_begin(&x->stream->notifier);
-	for (i = 0; i < x->nr_ranges; i++) {
-		r = &x->range[i];
-		r->start = (x->addr[i] + off) & PAGE_MASK;
-		r->end = PAGE_ALIGN(x->addr[i] + off + n);
-		r->notifier_seq = seq;
-	}
+	for (i = 0; i < x->nr_ranges; i++)
+		if (!x->device[i])
+			x->range[i].notifier_seq =
+				mmu_interval_read_begin(x->range[i].notifier);
 	mmap_read_lock(x->mm);
 	for (i = 0; i < x->nr_ranges && !ret; i++) {
 		if (x->device[i])
@@ -351,15 +353,66 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off, u64 n,
 			*fault_addr = max_t(u64, addr, x->addr[i] + off);
 	}
 	mmap_read_unlock(x->mm);
-	mmput_async(x->mm);
 	/* A page that cannot be reached as asked is a fault all the same. */
 	return ret == -EPERM ? -EFAULT : ret;
 }
 
+/* Whether an invalidation ran over a host range since it was faulted. */
 static bool acl_vmm_xfer_stale(struct acl_vmm_xfer *x)
 {
-	return mmu_interval_read_retry(&x->stream->notifier,
-				       x->range[0].notifier_seq);
+	int i;
+
+	for (i = 0; i < x->nr_ranges; i++)
+		if (!x->device[i] &&
+		    mmu_interval_read_retry(x->range[i].notifier,
+					    x->range[i].notifier_seq))
+			return true;
+	return false;
+}
+
+/* Remove the notifiers of the window's host ranges. */
+static void acl_vmm_xfer_unmirror(struct acl_vmm_xfer *x)
+{
+	struct acl_vmm_mirror *m;
+	int i;
+
+	for (i = 0; i < x->nr_ranges; i++) {
+		m = &x->stream->mirror[i];
+		if (m->inserted)
+			mmu_interval_notifier_remove(&m->mni);
+		m->inserted = false;
+	}
+}
+
+/*
+ * Set the window [@off, @off + @n) of each range, and insert a notifier
+ * over the pages of each host range: invalidations of those pages, and
+ * of no others, wait for the window. Return: 0 or a negative errno.
+ */
+static int acl_vmm_xfer_mirror(struct acl_vmm_xfer *x, u64 off, u64 n)
+{
+	struct acl_vmm_mirror *m;
+	struct hmm_range *r;
+	int i, ret;
+
+	for (i = 0; i < x->nr_ranges; i++) {
+		r = &x->range[i];
+		r->start = (x->addr[i] + off) & PAGE_MASK;
+		r->end = PAGE_ALIGN(x->addr[i] + off + n);
+		if (x->device[i])
+			continue;
+		m = &x->stream->mirror[i];
+		ret = mmu_interval_notifier_insert(&m->mni, x->mm, r->start,
+						   r->end - r->start,
+						   &acl_vmm_mirror_ops);
+		if (ret) {
+			acl_vmm_xfer_unmirror(x);
+			return ret;
+		}
+		m->inserted = true;
+		r->notifier = &m->mni;
+	}
+	return 0;
 }
 
 /*
@@ -445,16 +498,23 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 	bool host = acl_vmm_xfer_has_host(x);
 	int ret;
 
+	if (!mmget_not_zero(x->mm))
+		return -ESRCH;
+	ret = acl_vmm_xfer_mirror(x, off, n);
+	if (ret)
+		goto out_mmput;
 	for (;;) {
-		if (READ_ONCE(stream->dying))
-			return -ECANCELED;
-		ret = acl_vmm_xfer_fault(x, off, n, fault_addr);
+		if (READ_ONCE(stream->dying)) {
+			ret = -ECANCELED;
+			goto out_unmirror;
+		}
+		ret = acl_vmm_xfer_fault(x, off, fault_addr);
 		if (ret == -EBUSY) {
 			cond_resched();
 			continue;
 		}
 		if (ret)
-			return ret;
+			goto out_unmirror;
 		mutex_lock(&ctx->dmmu_lock);
 		mutex_lock(&stream->mirror_lock);
 		if (!host || !acl_vmm_xfer_stale(x))
@@ -468,6 +528,10 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 		acl_vmm_xfer_pages(x, off, n);
 	mutex_unlock(&stream->mirror_lock);
 	mutex_unlock(&ctx->dmmu_lock);
+out_unmirror:
+	acl_vmm_xfer_unmirror(x);
+out_mmput:
+	mmput_async(x->mm);
 	return ret;
 }
 
@@ -577,10 +641,8 @@ static int acl_vmm_engine_run(struct acl_vmm_stream *stream,
 
 	x.backward = x.nr_ranges == 2 && work->dst > work->src &&
 		     work->dst < work->src + work->length;
-	for (i = 0; i < x.nr_ranges; i++) {
-		x.range[i].notifier = &stream->notifier;
+	for (i = 0; i < x.nr_ranges; i++)
 		x.range[i].hmm_pfns = stream->pfns[i];
-	}
 	n = min_t(u64, x.length - work->progress, ACL_VMM_ENGINE_WINDOW);
 	off = x.backward ? x.length - work->progress - n : work->progress;
 	last = off + n - 1;

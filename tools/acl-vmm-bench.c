@@ -14,10 +14,13 @@
  * then map+unmap of one 2 MiB page (and with SetAccess for a second device
  * when there is one), growing and shrinking 1 GiB by 2 MiB
  * pages (torch_npu's expandable segments), map+unmap with 1 to 100,000
- * mappings live, aclrtMemcpy against memcpy, and the device engine's
- * submission latency and copy throughput. Prints tables, writes JSON
- * (--json FILE, - for standard output) with a "targets" list: each target's
- * ratio, its limit and the two figures it comes from.
+ * mappings live, aclrtMemcpy against memcpy, the device engine's
+ * submission latency and copy throughput against pwrite/pread of a memfd
+ * (the kernel's own copy of the same bytes), and munmap of an unrelated
+ * 4 KiB mapping while four streams copy against the same with none.
+ * Prints the kernel it runs on, tables, and writes JSON (--json FILE, -
+ * for standard output) with a "targets" list: each target's ratio, its
+ * limit and the two figures it comes from.
  *
  *   acl-vmm-bench [--quick] [--json FILE] [--device N]
  */
@@ -30,6 +33,7 @@
 #include <string.h>
 #include <linux/memfd.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -248,6 +252,9 @@ static bool round_baseline(size_t size, bool huge, double *t)
 	return true;
 }
 
+/* Medians of section_calls(), per size: ours and the hugetlb round's. */
+static double calls_ours[3][NR_OPS], calls_huge[3][NR_OPS];
+
 static void section_calls(void)
 {
 	static const size_t sizes[] = { PAGE_2M, 64 * MIB, GIB };
@@ -288,6 +295,8 @@ static void section_calls(void)
 			       best > 0 ? st[0][op].median / best : -1);
 			json_row("calls", op_names[op], names[s], "us", st[0][op].median,
 				 st[0][op].p90, st[1][op].median, st[2][op].median);
+			calls_ours[s][op] = st[0][op].median;
+			calls_huge[s][op] = st[2][op].median;
 		}
 	}
 }
@@ -518,35 +527,64 @@ static void section_memcpy(double *ours, double *plain)
 	*plain = b.median;
 }
 
+/* Results of section_engine() that targets are made of. */
+struct engine_figures {
+	double h2d, d2h, pwrite, pread;
+};
+
+static void write_all(int fd, const char *buf, size_t size, bool in)
+{
+	ssize_t r = in ? pread(fd, (char *)buf, size, 0) : pwrite(fd, buf, size, 0);
+
+	if (r != (ssize_t)size) {
+		perror(in ? "acl-vmm-bench: pread" : "acl-vmm-bench: pwrite");
+		exit(1);
+	}
+}
+
 /*
  * The device engine: what queuing work costs the submitting thread, the
  * round trip of a small synchronous copy, and copy throughput of the
- * engine (through its HMM mirror) against memcpy on the CPU.
+ * engine (through its HMM mirror) against the kernel's own copy of the
+ * same bytes between a process's memory and a memfd (pwrite, pread: the
+ * kernel's user-copy routines, as the engine's copies) and against memcpy
+ * on the CPU (which under emulation mostly measures the emulator's vector
+ * code, not ours).
  */
-static void section_engine(void)
+static void section_engine(struct engine_figures *out)
 {
+	enum { H2D, D2H, D2D, PWRITE, PREAD, CPU_H2D, CPU_D2D, NR };
+	static const char *const names[NR] = {
+		"async H2D", "async D2H", "async D2D", "memfd pwrite",
+		"memfd pread", "memcpy H2D", "memcpy D2D",
+	};
 	size_t size = quick ? 16 * MIB : 64 * MIB;
-	int n = quick ? 3 : 10, nsub = 256, i;
-	static double v[4][256];
+	int n = quick ? 3 : 10, nsub = 256, i, k, fd;
+	static double v[NR][256];
 	char *host = malloc(size), *dev, *dev2;
-	struct stat2 sub, rt, rt_cpu, h2d, d2d, c_h2d, c_d2d;
+	struct stat2 sub, rt, rt_cpu, st[NR];
+	const char *sz = quick ? "16 MiB" : "64 MiB";
 	aclrtStream s;
+	double t0;
 
+	fd = memfd_alloc(size, false);
+	if (!host || fd < 0) {
+		perror("acl-vmm-bench: engine buffers");
+		exit(1);
+	}
 	CHECK(aclrtMalloc((void **)&dev, size, ACL_MEM_MALLOC_HUGE_FIRST));
 	CHECK(aclrtMalloc((void **)&dev2, size, ACL_MEM_MALLOC_HUGE_FIRST));
 	CHECK(aclrtCreateStream(&s));
 	memset(host, 1, size);
 	for (i = 0; i < nsub; i++) {
-		double t0 = now_us();
-
+		t0 = now_us();
 		CHECK(aclrtMemcpyAsync(dev + (size_t)i * 4096, 4096, host, 4096,
 				       ACL_MEMCPY_HOST_TO_DEVICE, s));
 		v[0][i] = now_us() - t0;
 	}
 	CHECK(aclrtSynchronizeStream(s));
 	for (i = 0; i < nsub; i++) {
-		double t0 = now_us();
-
+		t0 = now_us();
 		CHECK(aclrtMemcpy(host, 4096, dev, 4096, ACL_MEMCPY_DEVICE_TO_HOST));
 		v[1][i] = now_us() - t0;
 		t0 = now_us();
@@ -557,44 +595,131 @@ static void section_engine(void)
 	rt = stats(v[1], nsub);
 	rt_cpu = stats(v[2], nsub);
 	for (i = 0; i < n; i++) {
-		double t0 = now_us();
-
+		t0 = now_us();
 		CHECK(aclrtMemcpyAsync(dev, size, host, size, ACL_MEMCPY_HOST_TO_DEVICE, s));
 		CHECK(aclrtSynchronizeStream(s));
-		v[0][i] = now_us() - t0;
+		v[H2D][i] = now_us() - t0;
+		t0 = now_us();
+		CHECK(aclrtMemcpyAsync(host, size, dev, size, ACL_MEMCPY_DEVICE_TO_HOST, s));
+		CHECK(aclrtSynchronizeStream(s));
+		v[D2H][i] = now_us() - t0;
 		t0 = now_us();
 		CHECK(aclrtMemcpyAsync(dev2, size, dev, size, ACL_MEMCPY_DEVICE_TO_DEVICE, s));
 		CHECK(aclrtSynchronizeStream(s));
-		v[1][i] = now_us() - t0;
+		v[D2D][i] = now_us() - t0;
+		t0 = now_us();
+		write_all(fd, host, size, false);
+		v[PWRITE][i] = now_us() - t0;
+		t0 = now_us();
+		write_all(fd, host, size, true);
+		v[PREAD][i] = now_us() - t0;
 		t0 = now_us();
 		memcpy(dev, host, size);
-		v[2][i] = now_us() - t0;
+		v[CPU_H2D][i] = now_us() - t0;
 		t0 = now_us();
 		memcpy(dev2, dev, size);
-		v[3][i] = now_us() - t0;
+		v[CPU_D2D][i] = now_us() - t0;
 	}
-	h2d = stats(v[0], n);
-	d2d = stats(v[1], n);
-	c_h2d = stats(v[2], n);
-	c_d2d = stats(v[3], n);
+	for (k = 0; k < NR; k++)
+		st[k] = stats(v[k], n);
 	printf("\nDevice engine, median\n");
 	printf("  aclrtMemcpyAsync 4 KiB, submission        %8.1f us\n", sub.median);
 	printf("  aclrtMemcpy 4 KiB device to host           %8.1f us   (memcpy %.1f us)\n",
 	       rt.median, rt_cpu.median);
-	printf("  %3zu MiB host to device, async + sync      %8.1f us  %6.2f GB/s   (memcpy %.2f GB/s)\n",
-	       size / MIB, h2d.median, size / h2d.median / 1e3, size / c_h2d.median / 1e3);
-	printf("  %3zu MiB device to device, async + sync    %8.1f us  %6.2f GB/s   (memcpy %.2f GB/s)\n",
-	       size / MIB, d2d.median, size / d2d.median / 1e3, size / c_d2d.median / 1e3);
+	for (k = 0; k < NR; k++)
+		printf("  %-13s %s %s %10.1f us  %6.2f GB/s\n", names[k], sz,
+		       k <= D2D ? "async + sync" : "            ", st[k].median,
+		       size / st[k].median / 1e3);
 	json_row("engine", "aclrtMemcpyAsync submit", "4 KiB", "us", sub.median, sub.p90, -1, -1);
 	json_row("engine", "aclrtMemcpy D2H", "4 KiB", "us", rt.median, rt.p90, rt_cpu.median, -1);
-	json_row("engine", "async H2D", quick ? "16 MiB" : "64 MiB", "us", h2d.median, h2d.p90,
-		 c_h2d.median, -1);
-	json_row("engine", "async D2D", quick ? "16 MiB" : "64 MiB", "us", d2d.median, d2d.p90,
-		 c_d2d.median, -1);
+	for (k = 0; k < NR; k++)
+		json_row("engine", names[k], sz, "us", st[k].median, st[k].p90, -1, -1);
+	out->h2d = st[H2D].median;
+	out->d2h = st[D2H].median;
+	out->pwrite = st[PWRITE].median;
+	out->pread = st[PREAD].median;
 	CHECK(aclrtDestroyStream(s));
 	CHECK(aclrtFree(dev2));
 	CHECK(aclrtFree(dev));
+	close(fd);
 	free(host);
+}
+
+/*
+ * munmap() of a 4 KiB mapping that no copy touches: alone, and while four
+ * streams copy between host and device memory (two each way). The
+ * engine's mirror watches only the pages a copy window touches, so an
+ * invalidation elsewhere in the process should not wait for it.
+ */
+static void section_unrelated(double *busy_out, double *idle_out)
+{
+	enum { NSTREAMS = 4 };
+	size_t size = quick ? 4 * MIB : 16 * MIB;
+	int n = quick ? 50 : 300, i, k, pass;
+	static double v[2][300];
+	aclrtStream st[NSTREAMS];
+	char *host[NSTREAMS], *dev[NSTREAMS];
+	struct stat2 r[2];
+	long copies = 0;
+
+	for (k = 0; k < NSTREAMS; k++) {
+		host[k] = malloc(size);
+		if (!host[k]) {
+			perror("acl-vmm-bench: malloc");
+			exit(1);
+		}
+		memset(host[k], k, size);
+		CHECK(aclrtMalloc((void **)&dev[k], size, ACL_MEM_MALLOC_HUGE_FIRST));
+		CHECK(aclrtCreateStream(&st[k]));
+	}
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			char *p;
+			double t0;
+
+			for (k = 0; pass && k < NSTREAMS; k++) {
+				aclrtStreamStatus status;
+
+				CHECK(aclrtStreamQuery(st[k], &status));
+				if (status != ACL_STREAM_STATUS_COMPLETE)
+					continue;
+				if (k % 2)
+					CHECK(aclrtMemcpyAsync(host[k], size, dev[k], size,
+							       ACL_MEMCPY_DEVICE_TO_HOST, st[k]));
+				else
+					CHECK(aclrtMemcpyAsync(dev[k], size, host[k], size,
+							       ACL_MEMCPY_HOST_TO_DEVICE, st[k]));
+				copies++;
+			}
+			p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED) {
+				perror("acl-vmm-bench: mmap");
+				exit(1);
+			}
+			p[0] = 1;
+			t0 = now_us();
+			munmap(p, 4096);
+			v[pass][i] = now_us() - t0;
+		}
+	}
+	for (k = 0; k < NSTREAMS; k++) {
+		CHECK(aclrtSynchronizeStream(st[k]));
+		CHECK(aclrtDestroyStream(st[k]));
+		CHECK(aclrtFree(dev[k]));
+		free(host[k]);
+	}
+	r[0] = stats(v[0], n);
+	r[1] = stats(v[1], n);
+	printf("\nmunmap of an unrelated 4 KiB mapping, median (p90) in microseconds\n");
+	printf("  no stream                                  %8.1f (%6.1f)\n", r[0].median, r[0].p90);
+	printf("  4 streams copying (%ld copies of %zu MiB)   %8.1f (%6.1f)\n", copies,
+	       size / MIB, r[1].median, r[1].p90);
+	json_row("unrelated", "munmap 4 KiB, no stream", "4 KiB", "us", r[0].median, r[0].p90, -1, -1);
+	json_row("unrelated", "munmap 4 KiB, 4 streams copying", "4 KiB", "us", r[1].median,
+		 r[1].p90, -1, -1);
+	*idle_out = r[0].median;
+	*busy_out = r[1].median;
 }
 
 /* Reserve enough hugetlb pages for the baselines, where we may. */
@@ -645,6 +770,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	double mu_ours, mu_shmem, mu_huge, g_ours, g_shmem, l1 = -1, lmax = -1, c_ours, c_plain;
+	double busy, idle;
+	struct engine_figures eng;
+	struct utsname uts;
 	const char *json_path = NULL;
 	long maxlive = 0;
 	size_t hugepages;
@@ -701,11 +829,14 @@ int main(int argc, char **argv)
 	}
 	CHECK(aclrtSetDevice(device));
 	CHECK(aclrtGetMemInfo(ACL_HBM_MEM, &free_mem, &total));
-	printf("acl-vmm-bench: device %d, %zu MiB free of %zu MiB, %zu hugetlb pages%s\n",
-	       device, free_mem / MIB, total / MIB, hugepages, quick ? ", quick run" : "");
+	if (uname(&uts))
+		strcpy(uts.release, "unknown");
+	printf("acl-vmm-bench: kernel %s, device %d, %zu MiB free of %zu MiB, %zu hugetlb pages%s\n",
+	       uts.release, device, free_mem / MIB, total / MIB, hugepages,
+	       quick ? ", quick run" : "");
 	if (json)
-		fprintf(json, "{\n  \"quick\": %s,\n  \"device_mem_mib\": %zu,\n  \"rows\": [",
-			quick ? "true" : "false", total / MIB);
+		fprintf(json, "{\n  \"kernel\": \"%s\",\n  \"quick\": %s,\n  \"device_mem_mib\": %zu,\n  \"rows\": [",
+			uts.release, quick ? "true" : "false", total / MIB);
 
 	if (!quick)
 		section_calls();
@@ -713,7 +844,8 @@ int main(int argc, char **argv)
 	section_grow(quick ? 64 * MIB : GIB, &g_ours, &g_shmem);
 	section_live(&l1, &lmax, &maxlive);
 	section_memcpy(&c_ours, &c_plain);
-	section_engine();
+	section_engine(&eng);
+	section_unrelated(&busy, &idle);
 
 	printf("\nTargets (ratios of medians measured above)\n");
 	target("map+unmap 2 MiB huge vs hugetlb memfd mmap+munmap", mu_ours, mu_huge, 1.0,
@@ -724,8 +856,31 @@ int main(int argc, char **argv)
 	       "grow: acl_vmm ms / shmem ms (3x faster)");
 	target("map+unmap with most live mappings vs with 1", lmax, l1, 1.5,
 	       "live: median us at the largest N / median us at N = 1");
-	target("aclrtMemcpy vs memcpy", c_ours, c_plain, 1.1,
-	       "memcpy: aclrtMemcpy median us / memcpy median us");
+	if (!quick) {
+		target("map 64 MiB vs hugetlb memfd mmap POPULATE", calls_ours[1][OP_MAP],
+		       calls_huge[1][OP_MAP], 1.0, "calls: map 64 MiB, acl_vmm / hugetlb median us");
+		target("map 1 GiB vs hugetlb memfd mmap POPULATE", calls_ours[2][OP_MAP],
+		       calls_huge[2][OP_MAP], 1.0, "calls: map 1 GiB, acl_vmm / hugetlb median us");
+		target("unmap 64 MiB vs hugetlb munmap", calls_ours[1][OP_UNMAP],
+		       calls_huge[1][OP_UNMAP], 1.0, "calls: unmap 64 MiB, acl_vmm / hugetlb median us");
+		target("unmap 1 GiB vs hugetlb munmap", calls_ours[2][OP_UNMAP],
+		       calls_huge[2][OP_UNMAP], 1.0, "calls: unmap 1 GiB, acl_vmm / hugetlb median us");
+		for (i = 0; i < 3; i++) {
+			static const char *const rel[3] = {
+				"release 2 MiB vs munmap PROT_NONE", "release 64 MiB vs munmap PROT_NONE",
+				"release 1 GiB vs munmap PROT_NONE",
+			};
+
+			target(rel[i], calls_ours[i][OP_RELEASE], calls_huge[i][OP_RELEASE], 1.2,
+			       "calls: release, acl_vmm / munmap median us");
+		}
+	}
+	target("munmap unrelated 4 KiB, 4 streams copying vs none", busy, idle, 1.5,
+	       "unrelated: munmap median us with 4 streams / with none");
+	target("engine H2D vs memfd pwrite", eng.h2d, eng.pwrite, 1.2,
+	       "engine: async H2D median us / memfd pwrite median us");
+	target("engine D2H vs memfd pread", eng.d2h, eng.pread, 1.2,
+	       "engine: async D2H median us / memfd pread median us");
 
 	if (json) {
 		fprintf(json, "\n  ],\n  \"max_live_mappings\": %ld,\n  \"targets\": [%s\n  ]\n}\n",
