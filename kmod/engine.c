@@ -16,7 +16,8 @@
  *  1. insert an interval notifier over the host pages of each range of
  *     the window (device memory is reached through the device's table,
  *     under dmmu_lock, not through the mirror);
- *  2. hmm_range_fault() them under the mmap_lock for reading;
+ *  2. hmm_range_fault() them under the mmap_lock for reading, 256 KiB
+ *     at a time (a writer of the mmap_lock waits for one step);
  *  3. take acl_vmm_stream.mirror_lock and check with
  *     mmu_interval_read_retry() that no invalidation ran meanwhile;
  *     if one did, fault the window again;
@@ -47,6 +48,9 @@
 #include <linux/slab.h>
 
 #include "acl_vmm.h"
+
+/* The bytes of a window walked under one hold of the mmap_lock. */
+#define ACL_VMM_MIRROR_STEP (64 * PAGE_SIZE)
 
 /* The longest backoff of a window waiting for a page. */
 #define ACL_VMM_RETRY_MAX (HZ / 10)
@@ -324,8 +328,8 @@ static long acl_vmm_fault_nowait(struct mm_struct *mm, unsigned long addr,
 static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off,
 			      u64 *fault_addr)
 {
-	unsigned long npages, first, addr;
-	struct hmm_range *r;
+	unsigned long npages, first, addr, pos;
+	struct hmm_range *r, step;
 	int i, ret = 0;
 	long got;
 
@@ -333,26 +337,40 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off,
 		if (!x->device[i])
 			x->range[i].notifier_seq =
 				mmu_interval_read_begin(x->range[i].notifier);
-	mmap_read_lock(x->mm);
 	for (i = 0; i < x->nr_ranges && !ret; i++) {
 		if (x->device[i])
 			continue;
 		r = &x->range[i];
-		ret = hmm_range_fault(r);
-		if (ret)
-			break;
-		npages = (r->end - r->start) >> PAGE_SHIFT;
-		first = acl_vmm_first_missing(r, i == ACL_VMM_RANGE_DST);
-		if (first == npages)
-			continue;
-		addr = r->start + (first << PAGE_SHIFT);
-		got = acl_vmm_fault_nowait(x->mm, addr, npages - first,
-					   i == ACL_VMM_RANGE_DST);
-		ret = got > 0 ? -EBUSY : got ? got : -EAGAIN;
-		if (ret != -EBUSY)
-			*fault_addr = max_t(u64, addr, x->addr[i] + off);
+		step = *r;
+		for (pos = r->start; pos < r->end && !ret; pos = step.end) {
+			/*
+			 * A step at a time under the mmap_lock, so that a
+			 * writer (munmap, mprotect, anywhere in the process)
+			 * waits for one step of the walk, not for a window.
+			 */
+			step.start = pos;
+			step.end = min(pos + ACL_VMM_MIRROR_STEP, r->end);
+			step.hmm_pfns = r->hmm_pfns +
+					((pos - r->start) >> PAGE_SHIFT);
+			mmap_read_lock(x->mm);
+			ret = hmm_range_fault(&step);
+			if (ret)
+				goto unlock;
+			npages = (step.end - step.start) >> PAGE_SHIFT;
+			first = acl_vmm_first_missing(&step,
+						      i == ACL_VMM_RANGE_DST);
+			if (first == npages)
+				goto unlock;
+			addr = step.start + (first << PAGE_SHIFT);
+			got = acl_vmm_fault_nowait(x->mm, addr, npages - first,
+						   i == ACL_VMM_RANGE_DST);
+			ret = got > 0 ? -EBUSY : got ? got : -EAGAIN;
+			if (ret != -EBUSY)
+				*fault_addr = max_t(u64, addr, x->addr[i] + off);
+unlock:
+			mmap_read_unlock(x->mm);
+		}
 	}
-	mmap_read_unlock(x->mm);
 	/* A page that cannot be reached as asked is a fault all the same. */
 	return ret == -EPERM ? -EFAULT : ret;
 }
