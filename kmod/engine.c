@@ -52,6 +52,9 @@
 /* The bytes of a window walked under one hold of the mmap_lock. */
 #define ACL_VMM_MIRROR_STEP (64 * PAGE_SIZE)
 
+/* Looks at a window that found its pages changed before it backs off. */
+#define ACL_VMM_BUSY_MAX 64
+
 /* The longest backoff of a window waiting for a page. */
 #define ACL_VMM_RETRY_MAX (HZ / 10)
 
@@ -362,8 +365,17 @@ static int acl_vmm_xfer_fault(struct acl_vmm_xfer *x, u64 off,
 			if (first == npages)
 				goto unlock;
 			addr = step.start + (first << PAGE_SHIFT);
-			got = acl_vmm_fault_nowait(x->mm, addr, npages - first,
-						   i == ACL_VMM_RANGE_DST);
+			/*
+			 * What the mirror cannot reach at all (no VMA, VM_IO or
+			 * VM_PFNMAP, or not readable, which GUP would still
+			 * fault in for writing) is a fault: faulting it in
+			 * would not make it reachable.
+			 */
+			if (step.hmm_pfns[first] & HMM_PFN_ERROR)
+				got = -EFAULT;
+			else
+				got = acl_vmm_fault_nowait(x->mm, addr, npages - first,
+							   i == ACL_VMM_RANGE_DST);
 			ret = got > 0 ? -EBUSY : got ? got : -EAGAIN;
 			if (ret != -EBUSY)
 				*fault_addr = max_t(u64, addr, x->addr[i] + off);
@@ -514,7 +526,7 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 	struct acl_vmm_stream *stream = x->stream;
 	struct acl_vmm_ctx *ctx = stream->ctx;
 	bool host = acl_vmm_xfer_has_host(x);
-	int ret;
+	int ret, busy = 0;
 
 	if (!mmget_not_zero(x->mm))
 		return -ESRCH;
@@ -527,6 +539,15 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 			goto out_unmirror;
 		}
 		ret = acl_vmm_xfer_fault(x, off, fault_addr);
+		if (ret == -EBUSY && ++busy >= ACL_VMM_BUSY_MAX) {
+			/*
+			 * Pages keep going (or never show up as the mirror
+			 * needs them): wait as for a page that is not there,
+			 * with the backoff and the timeout, the mm let go.
+			 */
+			*fault_addr = x->addr[ACL_VMM_RANGE_DST] + off;
+			ret = -EAGAIN;
+		}
 		if (ret == -EBUSY) {
 			cond_resched();
 			continue;
@@ -539,6 +560,11 @@ static int acl_vmm_xfer_window(struct acl_vmm_xfer *x, u64 off, u64 n,
 			break;
 		mutex_unlock(&stream->mirror_lock);
 		mutex_unlock(&ctx->dmmu_lock);
+		if (++busy >= ACL_VMM_BUSY_MAX) {
+			*fault_addr = x->addr[ACL_VMM_RANGE_DST] + off;
+			ret = -EAGAIN;
+			goto out_unmirror;
+		}
 		cond_resched();
 	}
 	ret = acl_vmm_xfer_translate_window(x, off, n, fault_addr);

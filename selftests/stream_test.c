@@ -6,6 +6,7 @@
  * work; exit with work in flight.
  */
 #include <pthread.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "acl_test.h"
@@ -625,6 +626,139 @@ TEST_F(stream, unmap_free_race_reads)
 	EXPECT_OK(aclrtReleaseMemAddress(va));
 	EXPECT_OK(aclrtReleaseMemAddress(va2));
 	free(back);
+}
+
+/*
+ * Host memory goes through the engine's mirror, whose notifiers watch the
+ * pages of the window being copied: a munmap of a host buffer that queued
+ * copies write returns only once no copy can write its pages any more.
+ * The buffer is a memfd's pages, which outlive the mapping: what they hold
+ * when munmap returns is what they hold once the stream has drained.
+ */
+TEST_F(stream, host_unmap_race_writes)
+{
+	int rounds = 60, faulted = 0, fd;
+	unsigned char *before = malloc(PAGE_2M), *after = malloc(PAGE_2M);
+	aclrtDrvMemHandle h;
+	aclrtStream s;
+	char *va;
+
+	ASSERT_NE(NULL, before);
+	ASSERT_NE(NULL, after);
+	fd = memfd_create("host_unmap_race", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, PAGE_2M));
+	RESERVE(va, PAGE_2M);
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
+	memset(va, 0xa5, PAGE_2M);
+	ASSERT_OK(aclrtCreateStream(&s));
+	for (int r = 0; r < rounds; r++) {
+		char *host = mmap(NULL, PAGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
+				  fd, 0);
+
+		ASSERT_NE(MAP_FAILED, host);
+		memset(host, 0, PAGE_2M);
+		for (int i = 0; i < 8; i++)
+			ASSERT_OK(aclrtMemcpyAsync(host, PAGE_2M, va, PAGE_2M,
+						   ACL_MEMCPY_DEVICE_TO_HOST, s));
+		if (r % 3)	/* let the copies start, sometimes */
+			usleep(r % 7 * 300);
+		ASSERT_EQ(0, munmap(host, PAGE_2M));
+		ASSERT_EQ(PAGE_2M, pread(fd, before, PAGE_2M, 0));
+		if (aclrtSynchronizeStream(s) != ACL_SUCCESS)
+			faulted++;
+		ASSERT_EQ(PAGE_2M, pread(fd, after, PAGE_2M, 0));
+		ASSERT_EQ(0, memcmp(before, after, PAGE_2M)) {
+			TH_LOG("round %d: the buffer was written after its munmap returned", r);
+		}
+	}
+	TH_LOG("%d rounds, %d reported the fault", rounds, faulted);
+	EXPECT_GT(faulted, 0);
+	EXPECT_OK(aclrtDestroyStream(s));
+	EXPECT_OK(aclrtUnmapMem(va));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+	close(fd);
+	free(before);
+	free(after);
+}
+
+/*
+ * The same for reads: once munmap of the source returned, bytes written to
+ * its pages afterwards (0xee) never reach the device.
+ */
+TEST_F(stream, host_unmap_race_reads)
+{
+	int rounds = 60, faulted = 0, fd;
+	unsigned char *fill = malloc(PAGE_2M);
+	aclrtDrvMemHandle h;
+	aclrtStream s;
+	char *va;
+
+	ASSERT_NE(NULL, fill);
+	memset(fill, 0xee, PAGE_2M);
+	fd = memfd_create("host_unmap_race", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, PAGE_2M));
+	RESERVE(va, PAGE_2M);
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
+	ASSERT_OK(aclrtCreateStream(&s));
+	for (int r = 0; r < rounds; r++) {
+		char *host = mmap(NULL, PAGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
+				  fd, 0);
+
+		ASSERT_NE(MAP_FAILED, host);
+		memset(host, 0x11, PAGE_2M);
+		memset(va, 0, PAGE_2M);
+		for (int i = 0; i < 8; i++)
+			ASSERT_OK(aclrtMemcpyAsync(va, PAGE_2M, host, PAGE_2M,
+						   ACL_MEMCPY_HOST_TO_DEVICE, s));
+		if (r % 3)
+			usleep(r % 7 * 300);
+		ASSERT_EQ(0, munmap(host, PAGE_2M));
+		ASSERT_EQ(PAGE_2M, pwrite(fd, fill, PAGE_2M, 0));
+		if (aclrtSynchronizeStream(s) != ACL_SUCCESS)
+			faulted++;
+		for (size_t i = 0; i < PAGE_2M; i++) {
+			if ((unsigned char)va[i] == 0xee)
+				TH_LOG("round %d: byte %zu was read after munmap", r, i);
+			ASSERT_TRUE((unsigned char)va[i] == 0x11 || !va[i]);
+		}
+	}
+	TH_LOG("%d rounds, %d reported the fault", rounds, faulted);
+	EXPECT_GT(faulted, 0);
+	EXPECT_OK(aclrtDestroyStream(s));
+	EXPECT_OK(aclrtUnmapMem(va));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+	close(fd);
+	free(fill);
+}
+
+/*
+ * Host memory the mirror cannot read (a write-only mapping, which GUP
+ * would still fault in for writing) is a fault for a copy into it, at
+ * once, not a window retried for ever by the engine.
+ */
+TEST_F(stream, copy_to_unreadable_host_faults)
+{
+	char *host = mmap(NULL, 4096, PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	aclrtDrvMemHandle h;
+	char *va;
+
+	ASSERT_NE(MAP_FAILED, host);
+	RESERVE(va, PAGE_2M);
+	MALLOC_PHYS(h, PAGE_2M, 0);
+	ASSERT_OK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
+	EXPECT_ACL_MSG(ACL_ERROR_RT_DEVICE_MEM_ERROR, "device memory fault",
+		       aclrtMemcpy(host, 4096, va, 4096, ACL_MEMCPY_DEVICE_TO_HOST));
+	EXPECT_OK(aclrtMemcpy(va, 4096, va + 4096, 4096, ACL_MEMCPY_DEVICE_TO_DEVICE));
+	EXPECT_OK(aclrtUnmapMem(va));
+	EXPECT_OK(aclrtFreePhysical(h));
+	EXPECT_OK(aclrtReleaseMemAddress(va));
+	munmap(host, 4096);
 }
 
 /*
