@@ -630,12 +630,15 @@ TEST_F(stream, unmap_free_race_reads)
 
 /*
  * Host memory goes through the engine's mirror, whose notifiers watch the
- * pages of the window being copied: a munmap of a host buffer that queued
- * copies write returns only once no copy can write its pages any more.
- * The buffer is a memfd's pages, which outlive the mapping: what they hold
- * when munmap returns is what they hold once the stream has drained.
+ * pages of the window being copied: once munmap of a host buffer that
+ * queued copies use has returned, no copy reaches its pages any more. The
+ * buffer is a memfd's pages, which outlive the mapping. With @writes, the
+ * copies write the buffer (device to host): what its pages hold when
+ * munmap returns is what they hold once the stream has drained. Without,
+ * they read it (host to device): bytes written to its pages after munmap
+ * (0xee) never reach the device.
  */
-TEST_F(stream, host_unmap_race_writes)
+static void host_unmap_race(struct __test_metadata *_metadata, bool writes)
 {
 	int rounds = 60, faulted = 0, fd;
 	unsigned char *before = malloc(PAGE_2M), *after = malloc(PAGE_2M);
@@ -645,82 +648,44 @@ TEST_F(stream, host_unmap_race_writes)
 
 	ASSERT_NE(NULL, before);
 	ASSERT_NE(NULL, after);
+	memset(after, 0xee, PAGE_2M);
 	fd = memfd_create("host_unmap_race", MFD_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, PAGE_2M));
 	RESERVE(va, PAGE_2M);
 	MALLOC_PHYS(h, PAGE_2M, 0);
 	ASSERT_OK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
-	memset(va, 0xa5, PAGE_2M);
 	ASSERT_OK(aclrtCreateStream(&s));
 	for (int r = 0; r < rounds; r++) {
 		char *host = mmap(NULL, PAGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
 				  fd, 0);
 
 		ASSERT_NE(MAP_FAILED, host);
-		memset(host, 0, PAGE_2M);
+		memset(host, writes ? 0 : 0x11, PAGE_2M);
+		memset(va, writes ? 0xa5 : 0, PAGE_2M);
 		for (int i = 0; i < 8; i++)
-			ASSERT_OK(aclrtMemcpyAsync(host, PAGE_2M, va, PAGE_2M,
-						   ACL_MEMCPY_DEVICE_TO_HOST, s));
+			ASSERT_OK(aclrtMemcpyAsync(writes ? host : va, PAGE_2M,
+						   writes ? va : host, PAGE_2M,
+						   writes ? ACL_MEMCPY_DEVICE_TO_HOST :
+							    ACL_MEMCPY_HOST_TO_DEVICE, s));
 		if (r % 3)	/* let the copies start, sometimes */
 			usleep(r % 7 * 300);
 		ASSERT_EQ(0, munmap(host, PAGE_2M));
-		ASSERT_EQ(PAGE_2M, pread(fd, before, PAGE_2M, 0));
-		if (aclrtSynchronizeStream(s) != ACL_SUCCESS)
-			faulted++;
-		ASSERT_EQ(PAGE_2M, pread(fd, after, PAGE_2M, 0));
-		ASSERT_EQ(0, memcmp(before, after, PAGE_2M)) {
-			TH_LOG("round %d: the buffer was written after its munmap returned", r);
+		if (writes) {
+			ASSERT_EQ(PAGE_2M, pread(fd, before, PAGE_2M, 0));
+		} else {
+			ASSERT_EQ(PAGE_2M, pwrite(fd, after, PAGE_2M, 0));
 		}
-	}
-	TH_LOG("%d rounds, %d reported the fault", rounds, faulted);
-	EXPECT_GT(faulted, 0);
-	EXPECT_OK(aclrtDestroyStream(s));
-	EXPECT_OK(aclrtUnmapMem(va));
-	EXPECT_OK(aclrtFreePhysical(h));
-	EXPECT_OK(aclrtReleaseMemAddress(va));
-	close(fd);
-	free(before);
-	free(after);
-}
-
-/*
- * The same for reads: once munmap of the source returned, bytes written to
- * its pages afterwards (0xee) never reach the device.
- */
-TEST_F(stream, host_unmap_race_reads)
-{
-	int rounds = 60, faulted = 0, fd;
-	unsigned char *fill = malloc(PAGE_2M);
-	aclrtDrvMemHandle h;
-	aclrtStream s;
-	char *va;
-
-	ASSERT_NE(NULL, fill);
-	memset(fill, 0xee, PAGE_2M);
-	fd = memfd_create("host_unmap_race", MFD_CLOEXEC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, PAGE_2M));
-	RESERVE(va, PAGE_2M);
-	MALLOC_PHYS(h, PAGE_2M, 0);
-	ASSERT_OK(aclrtMapMem(va, PAGE_2M, 0, h, 0));
-	ASSERT_OK(aclrtCreateStream(&s));
-	for (int r = 0; r < rounds; r++) {
-		char *host = mmap(NULL, PAGE_2M, PROT_READ | PROT_WRITE, MAP_SHARED,
-				  fd, 0);
-
-		ASSERT_NE(MAP_FAILED, host);
-		memset(host, 0x11, PAGE_2M);
-		memset(va, 0, PAGE_2M);
-		for (int i = 0; i < 8; i++)
-			ASSERT_OK(aclrtMemcpyAsync(va, PAGE_2M, host, PAGE_2M,
-						   ACL_MEMCPY_HOST_TO_DEVICE, s));
-		if (r % 3)
-			usleep(r % 7 * 300);
-		ASSERT_EQ(0, munmap(host, PAGE_2M));
-		ASSERT_EQ(PAGE_2M, pwrite(fd, fill, PAGE_2M, 0));
 		if (aclrtSynchronizeStream(s) != ACL_SUCCESS)
 			faulted++;
+		if (writes) {
+			ASSERT_EQ(PAGE_2M, pread(fd, after, PAGE_2M, 0));
+			ASSERT_EQ(0, memcmp(before, after, PAGE_2M)) {
+				TH_LOG("round %d: the buffer was written after its munmap returned",
+				       r);
+			}
+			continue;
+		}
 		for (size_t i = 0; i < PAGE_2M; i++) {
 			if ((unsigned char)va[i] == 0xee)
 				TH_LOG("round %d: byte %zu was read after munmap", r, i);
@@ -734,7 +699,18 @@ TEST_F(stream, host_unmap_race_reads)
 	EXPECT_OK(aclrtFreePhysical(h));
 	EXPECT_OK(aclrtReleaseMemAddress(va));
 	close(fd);
-	free(fill);
+	free(before);
+	free(after);
+}
+
+TEST_F(stream, host_unmap_race_writes)
+{
+	host_unmap_race(_metadata, true);
+}
+
+TEST_F(stream, host_unmap_race_reads)
+{
+	host_unmap_race(_metadata, false);
 }
 
 /*
