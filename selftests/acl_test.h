@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -188,6 +189,36 @@ static inline uint64_t device_used_raw(uint32_t device)
 		used = UINT64_MAX;
 	close(fd);
 	return used;
+}
+
+/* A device's sysfs attribute (used, held, ...), or ULLONG_MAX. */
+static inline unsigned long long device_attr(int dev, const char *attr)
+{
+	unsigned long long v = ULLONG_MAX;
+	char path[96];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/acl_vmm%d/%s", dev, attr);
+	f = fopen(path, "r");
+	if (f && fscanf(f, "%llu", &v) != 1)
+		v = ULLONG_MAX;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * Device @dev's usage settles at @used with nothing held: held pages come
+ * back within a second of their last reference (up to 10 s here).
+ */
+static inline bool device_settles(int dev, unsigned long long used)
+{
+	for (int i = 0; i < 200; i++) {
+		if (device_attr(dev, "used") == used && device_attr(dev, "held") == 0)
+			return true;
+		usleep(50000);
+	}
+	return false;
 }
 
 static inline void fill_pattern(void *p, size_t size, uint64_t seed)

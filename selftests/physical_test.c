@@ -437,35 +437,6 @@ TEST_F(phys, host_memory_counts_against_memlock)
 	EXPECT_EQ(0, run_child(memlock_root_child));
 }
 
-/* A device's sysfs attribute, or ULLONG_MAX. */
-static unsigned long long device_attr(int dev, const char *attr)
-{
-	unsigned long long v = ULLONG_MAX;
-	char path[96];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/misc/acl_vmm%d/%s", dev, attr);
-	f = fopen(path, "r");
-	if (f && fscanf(f, "%llu", &v) != 1)
-		v = ULLONG_MAX;
-	if (f)
-		fclose(f);
-	return v;
-}
-
-/* The device's usage settles at @used with nothing held. */
-static bool device_settles(unsigned long long used)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (device_attr(0, "used") == used && device_attr(0, "held") == 0)
-			return true;
-		usleep(50000);
-	}
-	return false;
-}
-
 /*
  * As NOBODY: 64 KiB of a device handle's pages go into a pipe (vmsplice
  * takes page references), then the handle is unmapped and freed. The
@@ -504,7 +475,7 @@ static int held_child(void)
 		return 5;
 	close(fds[0]);
 	close(fds[1]);
-	if (!device_settles(used0))
+	if (!device_settles(0, used0))
 		return 6;
 	return aclFinalize() ? 7 : 0;
 }
