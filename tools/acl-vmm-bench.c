@@ -17,7 +17,9 @@
  * mappings live, aclrtMemcpy against memcpy, the device engine's
  * submission latency and copy throughput against pwrite/pread of a memfd
  * (the kernel's own copy of the same bytes), and munmap of an unrelated
- * 4 KiB mapping while four streams copy against the same with none.
+ * 4 KiB mapping while four streams copy against the same with none, and
+ * RDMA writes into device memory against the same into malloc memory
+ * (over the first RDMA device's loopback: soft-RoCE, tools/rxe-setup).
  * Prints the kernel it runs on, tables, and writes JSON (--json FILE, -
  * for standard output) with a "targets" list: each target's ratio, its
  * limit and the two figures it comes from.
@@ -38,6 +40,9 @@
 #include <unistd.h>
 
 #include "acl/acl.h"
+#ifdef HAVE_IBVERBS
+#include "rdma_loop.h"
+#endif
 
 #ifndef ACL_VMM_VERSION
 #define ACL_VMM_VERSION "unknown"
@@ -800,11 +805,14 @@ static size_t setup_hugetlb(size_t pages)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: acl-vmm-bench [--quick] [--json FILE|-] [--device N]\n"
+		"Usage: acl-vmm-bench [--quick] [--only SECTIONS] [--json FILE|-] [--device N]\n"
 		"Measure the ACL VMM calls on acl_vmm.ko against the kernel's own paths for\n"
 		"the same work, and print tables and targets.\n"
 		"\n"
 		"      --quick         fewer and smaller rounds (a smoke run)\n"
+		"      --only SECTIONS run only these sections and their targets, a comma list\n"
+		"                      of calls, map, grow, live, memcpy, engine, unrelated,\n"
+		"                      rdma\n"
 		"      --json FILE     also write the results as JSON to FILE (-: standard\n"
 		"                      output, the tables then go to standard error)\n"
 		"      --device N      measure device N (default 0)\n"
@@ -814,11 +822,132 @@ static void usage(FILE *f)
 		"Exit status: 0 when it ran, 1 when a call failed, 2 for a wrong command line.\n");
 }
 
+/* The sections, for --only; all by default (calls only in a full run). */
+static const char *const section_names[] = {
+	"calls", "map", "grow", "live", "memcpy", "engine", "unrelated", "rdma",
+};
+
+enum { S_CALLS, S_MAP, S_GROW, S_LIVE, S_MEMCPY, S_ENGINE, S_UNRELATED, S_RDMA, S_NR };
+
+/* Parse --only's list into a mask of sections; 0 for an unknown name. */
+static unsigned int parse_sections(const char *list)
+{
+	unsigned int mask = 0;
+	char *copy = strdup(list), *save = NULL, *tok;
+	int i;
+
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < S_NR && strcmp(tok, section_names[i]); i++)
+			;
+		if (i == S_NR) {
+			fprintf(stderr, "acl-vmm-bench: unknown section '%s' (calls, map, grow, live, memcpy, engine, unrelated, rdma)\n",
+				tok);
+			free(copy);
+			return 0;
+		}
+		mask |= 1U << i;
+	}
+	free(copy);
+	return mask;
+}
+
+#ifdef HAVE_IBVERBS
+/*
+ * RDMA into device memory: a registered VMM mapping written by RDMA (from
+ * registered host memory, over the RDMA device's loopback) against the
+ * same into registered malloc memory, in alternating runs. Returns false,
+ * saying why, when there is no RDMA device to measure with.
+ */
+static bool section_rdma(double *dev_out, double *host_out)
+{
+	size_t size = quick ? 16 * MIB : 64 * MIB;
+	int n = quick ? 3 : 7, i;
+	static double v[2][7];
+	struct ibv_mr *src_mr, *dev_mr, *dst_mr;
+	char *src, *dst, *va;
+	aclrtDrvMemHandle h;
+	struct stat2 st[2];
+	struct rdma_loop l;
+	double t0;
+
+	if (rdma_loop_open(&l)) {
+		printf("\nRDMA: not measured: %s\n", l.err);
+		return false;
+	}
+	src = aligned_alloc(PAGE_2M, size);
+	dst = aligned_alloc(PAGE_2M, size);
+	if (!src || !dst) {
+		perror("acl-vmm-bench: RDMA buffers");
+		exit(1);
+	}
+	memset(src, 3, size);
+	memset(dst, 0, size);
+	h = phys(size);
+	CHECK(aclrtReserveMemAddress((void **)&va, size, 0, NULL, 0));
+	CHECK(aclrtMapMem(va, size, 0, h, 0));
+	src_mr = rdma_loop_reg(&l, src, size);
+	dev_mr = rdma_loop_reg(&l, va, size);
+	dst_mr = rdma_loop_reg(&l, dst, size);
+	if (!src_mr || !dev_mr || !dst_mr) {
+		fprintf(stderr, "acl-vmm-bench: %s\n", l.err);
+		exit(1);
+	}
+	/* Device memory first in even runs, malloc memory first in odd ones. */
+	for (i = 0; i < 2 * n; i++) {
+		bool to_dev = (i & 1) == ((i / 2) & 1);
+
+		t0 = now_us();
+		if (rdma_loop_xfer(&l, IBV_WR_RDMA_WRITE, src_mr, src, to_dev ? dev_mr : dst_mr,
+				   to_dev ? va : dst, size))
+			break;
+		v[!to_dev][i / 2] = now_us() - t0;
+	}
+	if (i < 2 * n) {
+		fprintf(stderr, "acl-vmm-bench: RDMA write: %s\n", l.err);
+		exit(1);
+	}
+	st[0] = stats(v[0], n);
+	st[1] = stats(v[1], n);
+	printf("\nRDMA write over %s loopback, %zu MiB in 1 MiB work requests, median\n",
+	       l.name, size / MIB);
+	printf("  into device memory (VMM mapping) %10.1f us  %7.1f MB/s\n", st[0].median,
+	       size / st[0].median);
+	printf("  into malloc memory               %10.1f us  %7.1f MB/s\n", st[1].median,
+	       size / st[1].median);
+	json_row("rdma", "RDMA write into device memory", quick ? "16 MiB" : "64 MiB", "us",
+		 st[0].median, st[0].p90, st[1].median, -1);
+	ibv_dereg_mr(dst_mr);
+	ibv_dereg_mr(dev_mr);
+	ibv_dereg_mr(src_mr);
+	rdma_loop_close(&l);
+	CHECK(aclrtUnmapMem(va));
+	CHECK(aclrtReleaseMemAddress(va));
+	CHECK(aclrtFreePhysical(h));
+	free(dst);
+	free(src);
+	*dev_out = st[0].median;
+	*host_out = st[1].median;
+	return true;
+}
+#else
+static bool section_rdma(double *dev_out, double *host_out)
+{
+	(void)dev_out;
+	(void)host_out;
+	printf("\nRDMA: not measured: built without libibverbs\n");
+	return false;
+}
+#endif
+
 int main(int argc, char **argv)
 {
-	double mu_ours, mu_shmem, mu_huge, g_ours, g_shmem, l1 = -1, lmax = -1, c_ours, c_plain;
-	double busy, idle;
-	struct engine_figures eng;
+	double mu_ours = -1, mu_shmem = -1, mu_huge = -1, g_ours = -1, g_shmem = -1;
+	double l1 = -1, lmax = -1, c_ours = -1, c_plain = -1;
+	double busy = -1, idle = -1, rdma_dev = -1, rdma_host = -1;
+	struct engine_figures eng = { -1, -1, -1, -1 };
+	unsigned int only = ~0U;
+	bool rdma = false;
 	struct utsname uts;
 	const char *json_path = NULL;
 	long maxlive = 0;
@@ -838,6 +967,10 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--quick")) {
 			quick = true;
+		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+			only = parse_sections(argv[++i]);
+			if (!only)
+				return 2;
 		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
 			json_path = argv[++i];
 		} else if (!strcmp(argv[i], "--device") && i + 1 < argc) {
@@ -849,7 +982,8 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "acl-vmm-bench: %s '%s'\nTry 'acl-vmm-bench --help' for more information.\n",
 				i + 1 == argc && (!strcmp(argv[i], "--json") ||
-						  !strcmp(argv[i], "--device")) ?
+						  !strcmp(argv[i], "--device") ||
+						  !strcmp(argv[i], "--only")) ?
 				"a value is missing after" : "unknown option", argv[i]);
 			return 2;
 		}
@@ -885,25 +1019,37 @@ int main(int argc, char **argv)
 		fprintf(json, "{\n  \"kernel\": \"%s\",\n  \"quick\": %s,\n  \"device_mem_mib\": %zu,\n  \"rows\": [",
 			uts.release, quick ? "true" : "false", total / MIB);
 
-	if (!quick)
+	if (!quick && (only & 1U << S_CALLS))
 		section_calls();
-	section_map_unmap(&mu_ours, &mu_shmem, &mu_huge);
-	section_grow(quick ? 64 * MIB : GIB, &g_ours, &g_shmem);
-	section_live(&l1, &lmax, &maxlive);
-	section_memcpy(&c_ours, &c_plain);
-	section_engine(&eng);
-	section_unrelated(&busy, &idle);
+	if (only & 1U << S_MAP)
+		section_map_unmap(&mu_ours, &mu_shmem, &mu_huge);
+	if (only & 1U << S_GROW)
+		section_grow(quick ? 64 * MIB : GIB, &g_ours, &g_shmem);
+	if (only & 1U << S_LIVE)
+		section_live(&l1, &lmax, &maxlive);
+	if (only & 1U << S_MEMCPY)
+		section_memcpy(&c_ours, &c_plain);
+	if (only & 1U << S_ENGINE)
+		section_engine(&eng);
+	if (only & 1U << S_UNRELATED)
+		section_unrelated(&busy, &idle);
+	if (only & 1U << S_RDMA)
+		rdma = section_rdma(&rdma_dev, &rdma_host);
 
 	printf("\nTargets (ratios of medians measured above)\n");
-	target("map+unmap 2 MiB huge vs hugetlb memfd mmap+munmap", mu_ours, mu_huge, 1.0,
-	       "map_unmap_2m: acl_vmm median us / hugetlb median us");
-	target("map+unmap 2 MiB huge vs shmem 4K memfd mmap+munmap", mu_ours, mu_shmem, 0.2,
-	       "map_unmap_2m: acl_vmm median us / shmem median us (5x faster)");
-	target("grow by 2 MiB vs shmem 4K memfd path", g_ours, g_shmem, 1.0 / 3,
-	       "grow: acl_vmm ms / shmem ms (3x faster)");
-	target("map+unmap with most live mappings vs with 1", lmax, l1, 1.5,
-	       "live: median us at the largest N / median us at N = 1");
-	if (!quick) {
+	if (only & 1U << S_MAP) {
+		target("map+unmap 2 MiB huge vs hugetlb memfd mmap+munmap", mu_ours, mu_huge, 1.0,
+		       "map_unmap_2m: acl_vmm median us / hugetlb median us");
+		target("map+unmap 2 MiB huge vs shmem 4K memfd mmap+munmap", mu_ours, mu_shmem,
+		       0.2, "map_unmap_2m: acl_vmm median us / shmem median us (5x faster)");
+	}
+	if (only & 1U << S_GROW)
+		target("grow by 2 MiB vs shmem 4K memfd path", g_ours, g_shmem, 1.0 / 3,
+		       "grow: acl_vmm ms / shmem ms (3x faster)");
+	if (only & 1U << S_LIVE)
+		target("map+unmap with most live mappings vs with 1", lmax, l1, 1.5,
+		       "live: median us at the largest N / median us at N = 1");
+	if (!quick && (only & 1U << S_CALLS)) {
 		target("map 64 MiB vs hugetlb memfd mmap POPULATE", calls_ours[1][OP_MAP],
 		       calls_huge[1][OP_MAP], 1.0, "calls: map 64 MiB, acl_vmm / hugetlb median us");
 		target("map 1 GiB vs hugetlb memfd mmap POPULATE", calls_ours[2][OP_MAP],
@@ -922,12 +1068,18 @@ int main(int argc, char **argv)
 			       "calls: release, acl_vmm / munmap median us");
 		}
 	}
-	target("munmap unrelated 4 KiB, 4 streams copying vs none", busy, idle, 1.5,
-	       "unrelated: munmap median us with 4 streams / with none");
-	target("engine H2D vs memfd pwrite", eng.h2d, eng.pwrite, 1.2,
-	       "engine: async H2D median us / memfd pwrite median us");
-	target("engine D2H vs memfd pread", eng.d2h, eng.pread, 1.2,
-	       "engine: async D2H median us / memfd pread median us");
+	if (only & 1U << S_UNRELATED)
+		target("munmap unrelated 4 KiB, 4 streams copying vs none", busy, idle, 1.5,
+		       "unrelated: munmap median us with 4 streams / with none");
+	if (only & 1U << S_ENGINE) {
+		target("engine H2D vs memfd pwrite", eng.h2d, eng.pwrite, 1.2,
+		       "engine: async H2D median us / memfd pwrite median us");
+		target("engine D2H vs memfd pread", eng.d2h, eng.pread, 1.2,
+		       "engine: async D2H median us / memfd pread median us");
+	}
+	if (rdma)
+		target("RDMA write into device memory vs into malloc memory", rdma_dev,
+		       rdma_host, 1.1, "rdma: write into device memory / into malloc memory, median us");
 
 	if (json) {
 		fprintf(json, "\n  ],\n  \"max_live_mappings\": %ld,\n  \"targets\": [%s\n  ]\n}\n",
