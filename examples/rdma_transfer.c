@@ -156,6 +156,7 @@ static int rdma_open(struct rdma_ctx *r)
 		if (r->gid_index < 0) {
 			ibv_close_device(r->ctx);
 			r->ctx = NULL;
+			continue;
 		}
 		r->mtu = port.active_mtu;
 	}
@@ -282,9 +283,11 @@ static int tcp_connect(const char *host, const char *port, bool listen_side)
 	}
 	if (listen_side) {
 		fd = socket(ai->ai_family, ai->ai_socktype, 0);
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1)) {
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1)) {
 			perror("rdma_transfer: listen");
+			if (fd >= 0)
+				close(fd);
 			freeaddrinfo(ai);
 			return -1;
 		}
@@ -300,7 +303,8 @@ static int tcp_connect(const char *host, const char *port, bool listen_side)
 			freeaddrinfo(ai);
 			return fd;
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		usleep(100000);
 	}
 	perror("rdma_transfer: connect");
@@ -322,7 +326,7 @@ int main(int argc, char **argv)
 	size_t size = 64UL << 20;
 	bool target = false;
 	uint64_t *check;
-	int opt, fd, ok = 0, peer_ok = 0, ret = 1;
+	int opt, fd = -1, done = 1, ok = 0, peer_ok = 0, ret = 1;
 	double t0, tw, tr;
 
 	while ((opt = getopt_long(argc, argv, "lc:p:s:", opts, NULL)) != -1) {
@@ -386,7 +390,7 @@ usage:
 		       size >> 20, tr, size / tr / 1e6);
 	}
 	/* The initiator says it is done; each checks its destination. */
-	if (xfer_all(fd, &ok, sizeof(ok), !target))
+	if (xfer_all(fd, &done, sizeof(done), !target))
 		goto out;
 	ACL_CHECK(aclrtMemcpy(check, size, dst.va, size, ACL_MEMCPY_DEVICE_TO_HOST));
 	ok = 1;
@@ -397,8 +401,9 @@ usage:
 	printf("rdma_transfer: %s: our device memory holds the peer's data: %s; the peer's holds ours: %s\n",
 	       target ? "target" : "initiator", ok ? "yes" : "NO", peer_ok ? "yes" : "NO");
 	ret = ok && peer_ok ? 0 : 1;
-	close(fd);
 out:
+	if (fd >= 0)
+		close(fd);
 	dev_buf_free(&dst);
 	dev_buf_free(&src);
 	if (r.qp)
