@@ -841,8 +841,10 @@ static unsigned int parse_sections(const char *list)
 		for (i = 0; i < S_NR && strcmp(tok, section_names[i]); i++)
 			;
 		if (i == S_NR) {
-			fprintf(stderr, "acl-vmm-bench: unknown section '%s' (calls, map, grow, live, memcpy, engine, unrelated, rdma)\n",
-				tok);
+			fprintf(stderr, "acl-vmm-bench: unknown section '%s'; sections:", tok);
+			for (i = 0; i < S_NR; i++)
+				fprintf(stderr, " %s", section_names[i]);
+			fputc('\n', stderr);
 			free(copy);
 			return 0;
 		}
@@ -1000,7 +1002,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	hugepages = setup_hugetlb(quick ? 40 : 520);
+	/* The hugetlb baselines: the calls, map and grow sections'. */
+	hugepages = only & (1U << S_CALLS | 1U << S_MAP | 1U << S_GROW) ?
+		    setup_hugetlb(quick ? 40 : 520) : 0;
 	CHECK(aclInit(NULL));
 	CHECK(aclrtGetDeviceCount(&count));
 	if (count > 1) {
